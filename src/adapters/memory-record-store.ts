@@ -1,0 +1,119 @@
+import { TaskConflictError } from '../manager/errors.js';
+import { isTerminalStatus } from '../manager/types.js';
+import type {
+  ListQuery, RecordPatch, RecordStore, StoreCleanupResult, TaskPage, TaskRecord,
+} from './record-store.js';
+
+/**
+ * Keeps records in this process's memory: for tests, and for hosts without a database. Records
+ * are lost when the process exits, so start-up reconciliation has nothing to do.
+ */
+export class MemoryRecordStore implements RecordStore {
+  // Ids are time-ordered and made in this process, so insertion order is creation order.
+  private readonly records = new Map<string, TaskRecord>();
+  private readonly locks = new Map<string, string>();
+  private readonly locksByTask = new Map<string, string[]>();
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  async create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
+    const held = lockKeys.filter((key) => this.isHeld(key));
+    if (held.length > 0) throw new TaskConflictError(held, this.locks.get(held[0]) as string);
+    this.records.set(record.id, { ...record });
+    if (lockKeys.length > 0) {
+      for (const key of lockKeys) this.locks.set(key, record.id);
+      this.locksByTask.set(record.id, [...lockKeys]);
+    }
+  }
+
+  update(id: string, patch: RecordPatch): void {
+    const record = this.records.get(id);
+    if (!record || isTerminalStatus(record.status)) return;
+    Object.assign(record, patch);
+  }
+
+  markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {
+    const record = this.records.get(id);
+    if (record) Object.assign(record, { cleanedUp: true, updatedAt: at });
+    if (releaseLocks) this.releaseLocks(id);
+  }
+
+  async flush(): Promise<void> {}
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const record = this.records.get(id);
+    return record ? structuredClone(record) : null;
+  }
+
+  async list(query: ListQuery): Promise<TaskPage> {
+    const statuses = query.status === undefined ? null : new Set(Array.isArray(query.status) ? query.status : [query.status]);
+    const all = [...this.records.values()];
+    const tasks: TaskRecord[] = [];
+    let more = false;
+    for (let i = all.length - 1; i >= 0; i--) {
+      const record = all[i];
+      if (query.before !== undefined && record.id >= query.before) continue;
+      if (statuses && !statuses.has(record.status)) continue;
+      if (tasks.length === query.limit) {
+        more = true;
+        break;
+      }
+      tasks.push(structuredClone(record));
+    }
+    return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
+  }
+
+  async abandonActive(message: string, at: Date): Promise<number> {
+    let changed = 0;
+    for (const record of this.records.values()) {
+      if (isTerminalStatus(record.status)) continue;
+      Object.assign(record, { status: 'FAILED', message, error: message, completedAt: at, failedAt: at, updatedAt: at });
+      this.releaseLocks(record.id);
+      changed++;
+    }
+    return changed;
+  }
+
+  async cleanup(olderThan: Date, deleteRecords: boolean): Promise<StoreCleanupResult> {
+    let locksReleased = 0;
+    for (const taskId of [...this.locksByTask.keys()]) {
+      const record = this.records.get(taskId);
+      if (!record || isTerminalStatus(record.status)) locksReleased += this.releaseLocks(taskId);
+    }
+    let recordsMarked = 0;
+    let recordsDeleted = 0;
+    const taskNames = new Set<string>();
+    for (const record of [...this.records.values()]) {
+      const finishedAt = record.completedAt ?? record.updatedAt;
+      if (!isTerminalStatus(record.status) || (finishedAt && finishedAt > olderThan)) continue;
+      if (deleteRecords) {
+        this.records.delete(record.id);
+        recordsDeleted++;
+      } else if (!record.cleanedUp) {
+        record.cleanedUp = true;
+        recordsMarked++;
+      } else {
+        continue;
+      }
+      if (record.taskName) taskNames.add(record.taskName);
+    }
+    return { locksReleased, recordsMarked, recordsDeleted, taskNames: [...taskNames] };
+  }
+
+  private isHeld(key: string): boolean {
+    const holder = this.locks.get(key);
+    if (holder === undefined) return false;
+    const record = this.records.get(holder);
+    return record !== undefined && !isTerminalStatus(record.status);
+  }
+
+  private releaseLocks(taskId: string): number {
+    const keys = this.locksByTask.get(taskId);
+    if (!keys) return 0;
+    for (const key of keys) if (this.locks.get(key) === taskId) this.locks.delete(key);
+    this.locksByTask.delete(taskId);
+    return keys.length;
+  }
+}

@@ -1,0 +1,26 @@
+export { TaskManager, type CleanupSummary, type StopOptions } from './manager/task-manager.js';
+export {
+  ABANDONED_MESSAGE, type CleanupOptions, type Logger, type TaskManagerOptions,
+} from './manager/task-manager-options.js';
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListTasksOptions } from './manager/list-query.js';
+export {
+  StablehandError, ConfigurationError, InvalidInputError, UnknownTaskKindError, TaskNotFoundError,
+  TaskAlreadyFinishedError, TaskConflictError, ManagerStoppedError, StoreUnavailableError,
+  type StablehandErrorCode,
+} from './manager/errors.js';
+export {
+  TASK_STATUSES, isTerminalStatus, type TaskStatus, type LifecycleEventName, type LifecyclePayload,
+  type LifecycleListener, type JsonValue, type ProgressPayload, type TaskContext, type TaskDefinition,
+  type LaunchOptions, type LaunchedTask, type CancelResult,
+} from './manager/types.js';
+export {
+  ANONYMOUS_USER, defaultFormatUser, defaultFormatAffected, defaultFormatPayload,
+} from './manager/formatters.js';
+export { toJsonValue } from './manager/json.js';
+export {
+  RECORD_KEYS, type TaskRecord, type RecordKey, type RecordPatch, type RecordStore, type ListQuery,
+  type TaskPage, type StoreCleanupResult,
+} from './adapters/record-store.js';
+export { MemoryRecordStore } from './adapters/memory-record-store.js';
+export type { TaskRunner, TaskJob, JobExecutor } from './adapters/task-runner.js';
+export { InProcessRunner, type InProcessRunnerOptions } from './adapters/in-process-runner.js';

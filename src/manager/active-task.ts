@@ -1,0 +1,53 @@
+import type { ProgressPayload, TaskDefinition, TaskStatus } from './types.js';
+
+/** Why a running handler's signal was aborted. */
+export type AbortCause = 'cancel' | 'timeout' | 'stop';
+
+/** A progress report waiting for its write slot. */
+export interface PendingProgress {
+  percent: number | null;
+  payload: ProgressPayload | undefined;
+  message: string | undefined;
+}
+
+/**
+ * In-memory state of one task between `launch()` and `cleanup`. It is dropped at cleanup, so
+ * finished tasks cost no memory; everything durable lives in the record store.
+ */
+export class ActiveTask {
+  status: TaskStatus = 'PENDING';
+  readonly controller = new AbortController();
+  startedAt: Date | null = null;
+  abortCause: AbortCause | null = null;
+  lastProgressWrite = Number.NEGATIVE_INFINITY;
+  lastPercent: number | null = null;
+  pendingProgress: PendingProgress | null = null;
+  progressTimer: NodeJS.Timeout | null = null;
+  timeoutTimer: NodeJS.Timeout | null = null;
+  /** Resolves the runner slot early when a handler ignores its aborted signal past the grace. */
+  releaseSlot: (() => void) | null = null;
+  graceTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly id: string,
+    readonly taskName: string,
+    readonly label: string,
+    readonly definition: TaskDefinition,
+    readonly user: unknown,
+    readonly affected: unknown,
+    readonly createdAt: Date,
+    readonly holdsLocks: boolean,
+  ) {}
+
+  get finished(): boolean {
+    return this.status === 'DONE' || this.status === 'FAILED' || this.status === 'CANCELLED';
+  }
+
+  /** Stops every timer but the grace timer, which outlives the terminal state on purpose. */
+  clearTimers(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    if (this.timeoutTimer) clearTimeout(this.timeoutTimer);
+    this.progressTimer = null;
+    this.timeoutTimer = null;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Stable, machine-readable codes carried by every {@link StablehandError}.
+ * They never change between minor versions, so hosts may switch on them.
+ */
+export type StablehandErrorCode =
+  | 'INVALID_OPTIONS'
+  | 'INVALID_INPUT'
+  | 'UNKNOWN_KIND'
+  | 'TASK_NOT_FOUND'
+  | 'TASK_CONFLICT'
+  | 'TASK_FINISHED'
+  | 'MANAGER_STOPPED'
+  | 'STORE_UNAVAILABLE';
+
+/** Base class of every error stablehand throws on purpose. */
+export class StablehandError extends Error {
+  /** Stable code that identifies the kind of failure. */
+  readonly code: StablehandErrorCode;
+
+  constructor(code: StablehandErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Options or configuration that cannot work: a bad value, a fieldMap naming a missing column. */
+export class ConfigurationError extends StablehandError {
+  constructor(message: string) {
+    super('INVALID_OPTIONS', message);
+  }
+}
+
+/** Input to a public method was rejected: a non-serialisable task input, a bad list query. */
+export class InvalidInputError extends StablehandError {
+  constructor(message: string) {
+    super('INVALID_INPUT', message);
+  }
+}
+
+/** `launch()` named a task kind that was never defined. */
+export class UnknownTaskKindError extends StablehandError {
+  /** The kind that was asked for. */
+  readonly kind: string;
+
+  constructor(kind: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_KIND',
+      `Unknown task kind "${kind}". Defined kinds: ${known.length ? known.join(', ') : '(none)'}.`,
+    );
+    this.kind = kind;
+  }
+}
+
+/** No task record has the given id. */
+export class TaskNotFoundError extends StablehandError {
+  /** The id that was looked up. */
+  readonly taskId: string;
+
+  constructor(taskId: string) {
+    super('TASK_NOT_FOUND', `No task with id "${taskId}".`);
+    this.taskId = taskId;
+  }
+}
+
+/** The task already reached a terminal status, so it cannot be cancelled. */
+export class TaskAlreadyFinishedError extends StablehandError {
+  /** The task's id. */
+  readonly taskId: string;
+  /** The terminal status it holds. */
+  readonly status: string;
+
+  constructor(taskId: string, status: string) {
+    super('TASK_FINISHED', `Task "${taskId}" already finished with status ${status}.`);
+    this.taskId = taskId;
+    this.status = status;
+  }
+}
+
+/** A lock on affected objects is held by another task that is still running. */
+export class TaskConflictError extends StablehandError {
+  /** The objects that are locked by another task. */
+  readonly objects: readonly string[];
+  /** Id of the task that holds the first conflicting lock. */
+  readonly heldBy: string;
+
+  constructor(objects: readonly string[], heldBy: string) {
+    super(
+      'TASK_CONFLICT',
+      `Objects ${objects.map((o) => `"${o}"`).join(', ')} are locked by running task "${heldBy}".`,
+    );
+    this.objects = objects;
+    this.heldBy = heldBy;
+  }
+}
+
+/** The manager is stopping or stopped, or was never started, and takes no new work. */
+export class ManagerStoppedError extends StablehandError {
+  constructor(message = 'The task manager is stopped and takes no new work.') {
+    super('MANAGER_STOPPED', message);
+  }
+}
+
+/** The record store could not durably write a record (database down, disk full). */
+export class StoreUnavailableError extends StablehandError {
+  constructor(message: string, cause?: unknown) {
+    super('STORE_UNAVAILABLE', message, { cause });
+  }
+}

@@ -1,0 +1,48 @@
+import { toJsonValue } from './json.js';
+import type { JsonValue } from './types.js';
+
+/** What the default `formatUser` stores when a task was launched without a user. */
+export const ANONYMOUS_USER = 'Anonymous';
+
+const USER_NAME_KEYS = ['username', 'userName', 'name', 'displayName', 'email', 'login'] as const;
+
+/** A readable label for one object: its name-like field, its id, or its JSON. */
+export function labelOf(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of USER_NAME_KEYS) {
+      if (typeof record[key] === 'string' && record[key]) return record[key] as string;
+    }
+    if (record.id !== undefined && record.id !== null) return String(record.id);
+    return JSON.stringify(toJsonValue(value));
+  }
+  return String(value);
+}
+
+/** Default `formatUser`: the user's name-like field, id or string form, or "Anonymous". */
+export function defaultFormatUser(user: unknown): JsonValue {
+  const label = labelOf(user);
+  return label || ANONYMOUS_USER;
+}
+
+/** The affected objects as a list, whatever shape they were given in. */
+export function affectedList(affected: unknown): unknown[] {
+  if (affected === null || affected === undefined) return [];
+  if (Array.isArray(affected)) return affected;
+  if (affected instanceof Set) return [...affected];
+  return [affected];
+}
+
+/** Default `formatAffected`: labels of the affected objects joined with ", ", or null if none. */
+export function defaultFormatAffected(affected: unknown): JsonValue {
+  const labels = affectedList(affected).map(labelOf).filter(Boolean);
+  return labels.length ? labels.join(', ') : null;
+}
+
+/** Default `formatPayload`: any value made JSON-safe by {@link toJsonValue}. */
+export function defaultFormatPayload(value: unknown): JsonValue {
+  return toJsonValue(value);
+}

@@ -1,0 +1,80 @@
+import type { ActiveTask } from './active-task.js';
+import { InvalidInputError } from './errors.js';
+import { assertJson } from './json.js';
+import type { JsonValue, ProgressPayload, TaskContext } from './types.js';
+
+/**
+ * Coalesces a task's progress reports: the first one is written at once, later ones at most once
+ * per interval, always with the latest value, and {@link ProgressReporter.flush} writes whatever
+ * is still waiting before the terminal status.
+ */
+export class ProgressReporter {
+  constructor(
+    private readonly intervalMs: number,
+    private readonly write: (task: ActiveTask) => void,
+  ) {}
+
+  /** The context handed to a task's handler. */
+  context(task: ActiveTask, input: JsonValue | undefined): TaskContext {
+    return {
+      id: task.id,
+      taskName: task.taskName,
+      label: task.label,
+      input,
+      signal: task.controller.signal,
+      progress: (value, message) => this.report(task, value, message),
+    };
+  }
+
+  /** Writes a waiting report now. */
+  flush(task: ActiveTask): void {
+    if (task.progressTimer) {
+      clearTimeout(task.progressTimer);
+      task.progressTimer = null;
+    }
+    if (task.pendingProgress) this.write(task);
+  }
+
+  private report(task: ActiveTask, value: number | ProgressPayload, message: string | undefined): void {
+    if (message !== undefined && typeof message !== 'string') throw new InvalidInputError('A progress message must be a string.');
+    let percent: number | null;
+    let payload: ProgressPayload | undefined;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new InvalidInputError(`progress must be a finite number from 0 to 100; got ${value}.`);
+      percent = clampPercent(value);
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      assertJson(value, 'progress');
+      if (value.percent !== undefined && (typeof value.percent !== 'number' || !Number.isFinite(value.percent))) {
+        throw new InvalidInputError('progress.percent must be a finite number from 0 to 100.');
+      }
+      if (value.message !== undefined && typeof value.message !== 'string') throw new InvalidInputError('progress.message must be a string.');
+      payload = value;
+      percent = value.percent === undefined ? null : clampPercent(value.percent);
+      message ??= value.message;
+    } else {
+      throw new InvalidInputError('progress takes a number from 0 to 100 or an object with a percent.');
+    }
+    if (task.status !== 'RUNNING') return;
+    const previous = task.pendingProgress;
+    // A report without a percent or message keeps the ones before it instead of blanking them.
+    percent ??= previous ? previous.percent : task.lastPercent;
+    task.lastPercent = percent;
+    task.pendingProgress = { percent, payload, message: message ?? previous?.message };
+    if (task.progressTimer) return;
+    const wait = task.lastProgressWrite + this.intervalMs - performance.now();
+    if (wait <= 0) {
+      task.lastProgressWrite = performance.now();
+      this.write(task);
+    } else {
+      task.progressTimer = setTimeout(() => {
+        task.progressTimer = null;
+        task.lastProgressWrite = performance.now();
+        this.write(task);
+      }, wait);
+    }
+  }
+}
+
+function clampPercent(value: number): number {
+  return Math.min(100, Math.max(0, value));
+}

@@ -1,0 +1,171 @@
+import type { RecordStore } from '../adapters/record-store.js';
+import type { TaskRunner } from '../adapters/task-runner.js';
+import { ConfigurationError } from './errors.js';
+import type { JsonValue } from './types.js';
+
+/** Where stablehand reports problems it recovered from (a throwing hook, a failed write it retries). */
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** Options of a periodic or manual cleanup sweep. */
+export interface CleanupOptions {
+  /**
+   * Only records that finished at least this long ago are marked cleaned up (and deleted).
+   * @defaultValue 0
+   */
+  olderThanMs?: number;
+  /**
+   * Delete the swept records instead of only marking them.
+   * @defaultValue false
+   */
+  deleteRecords?: boolean;
+}
+
+/** Options of a {@link TaskManager}. */
+export interface TaskManagerOptions {
+  /**
+   * Where records live.
+   * @defaultValue a new `MemoryRecordStore`
+   */
+  store?: RecordStore;
+  /**
+   * Decides when and where tasks run.
+   * @defaultValue a new `InProcessRunner` with `concurrency`
+   */
+  runner?: TaskRunner;
+  /**
+   * Tasks run at once by the default in-process runner. Ignored when `runner` is given.
+   * @defaultValue 4
+   */
+  concurrency?: number;
+  /**
+   * Timeout of every task kind that sets none of its own, in milliseconds.
+   * @defaultValue no timeout
+   */
+  defaultTimeoutMs?: number;
+  /**
+   * How long a cancelled or timed-out handler may take to notice its aborted signal before its
+   * slot is given to the next task.
+   * @defaultValue 5000
+   */
+  cancelGraceMs?: number;
+  /**
+   * Progress reports of one task are written at most once per this many milliseconds; the last
+   * one is always written before the terminal status.
+   * @defaultValue 250
+   */
+  progressIntervalMs?: number;
+  /**
+   * At `start()`, fail every record an earlier run of the app left PENDING or RUNNING. Turn off
+   * when several processes share one database and run tasks.
+   * @defaultValue true
+   */
+  reconcileOnStart?: boolean;
+  /**
+   * Message of records failed by start-up reconciliation.
+   * @defaultValue "Abandoned — app restarted"
+   */
+  abandonedMessage?: string;
+  /**
+   * Run `cleanupCompletedTasks(cleanup)` this often, in milliseconds; 0 turns it off.
+   * @defaultValue 0
+   */
+  cleanupIntervalMs?: number;
+  /**
+   * Options of the periodic cleanup.
+   * @defaultValue `{ olderThanMs: 0, deleteRecords: false }`
+   */
+  cleanup?: CleanupOptions;
+  /**
+   * Receives warnings and errors stablehand recovered from.
+   * @defaultValue `console`
+   */
+  logger?: Logger;
+  /**
+   * Renders the launching user for the record's `user` field (subclasses may override the
+   * `formatUser` method instead).
+   * @defaultValue the user's name-like field, id or string form, or "Anonymous"
+   */
+  formatUser?: (user: unknown) => JsonValue;
+  /**
+   * Renders the affected objects for the record's `affected` field.
+   * @defaultValue labels of the objects joined with ", ", or null
+   */
+  formatAffected?: (affected: unknown) => JsonValue;
+  /**
+   * Makes inputs, results and progress payloads JSON-safe before they are stored; a place to
+   * redact secrets.
+   * @defaultValue dates to ISO strings, errors to messages, maps and sets to objects and arrays
+   */
+  formatPayload?: (value: unknown, key: 'input' | 'result' | 'progress') => JsonValue;
+  /**
+   * The clock used for every timestamp; a seam for deterministic tests.
+   * @defaultValue `() => new Date()`
+   */
+  now?: () => Date;
+}
+
+/** Options after defaults, checked once. */
+export interface TaskManagerConfig {
+  concurrency: number;
+  defaultTimeoutMs: number | undefined;
+  cancelGraceMs: number;
+  progressIntervalMs: number;
+  reconcileOnStart: boolean;
+  abandonedMessage: string;
+  cleanupIntervalMs: number;
+  cleanup: Required<CleanupOptions>;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** Message of records failed by start-up reconciliation, unless `abandonedMessage` says otherwise. */
+export const ABANDONED_MESSAGE = 'Abandoned — app restarted';
+
+/** Checks a duration option: a finite number of milliseconds, at least `min`. */
+export function checkMs(name: string, value: unknown, min = 0): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new ConfigurationError(`${name} must be a number of milliseconds of at least ${min}; got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** Applies defaults and rejects bad values with a {@link ConfigurationError} naming the option. */
+export function resolveTaskManagerOptions(options: TaskManagerOptions): TaskManagerConfig {
+  if (options === null || typeof options !== 'object') {
+    throw new ConfigurationError('TaskManager options must be an object.');
+  }
+  const concurrency = options.concurrency ?? 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigurationError(`concurrency must be a whole number of at least 1; got ${String(concurrency)}.`);
+  }
+  const cleanup = options.cleanup ?? {};
+  const logger = options.logger ?? console;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    throw new ConfigurationError('logger must have warn() and error() methods.');
+  }
+  if (options.now !== undefined && typeof options.now !== 'function') {
+    throw new ConfigurationError('now must be a function returning a Date.');
+  }
+  const abandonedMessage = options.abandonedMessage ?? ABANDONED_MESSAGE;
+  if (typeof abandonedMessage !== 'string' || !abandonedMessage) {
+    throw new ConfigurationError('abandonedMessage must be a non-empty string.');
+  }
+  return {
+    concurrency,
+    defaultTimeoutMs: options.defaultTimeoutMs === undefined ? undefined : checkMs('defaultTimeoutMs', options.defaultTimeoutMs, 1),
+    cancelGraceMs: checkMs('cancelGraceMs', options.cancelGraceMs ?? 5000),
+    progressIntervalMs: checkMs('progressIntervalMs', options.progressIntervalMs ?? 250),
+    reconcileOnStart: options.reconcileOnStart ?? true,
+    abandonedMessage,
+    cleanupIntervalMs: checkMs('cleanupIntervalMs', options.cleanupIntervalMs ?? 0),
+    cleanup: {
+      olderThanMs: checkMs('cleanup.olderThanMs', cleanup.olderThanMs ?? 0),
+      deleteRecords: cleanup.deleteRecords ?? false,
+    },
+    logger,
+    now: options.now ?? (() => new Date()),
+  };
+}

@@ -1,0 +1,491 @@
+import mitt, { type Emitter, type Handler } from 'mitt';
+import { InProcessRunner } from '../adapters/in-process-runner.js';
+import { MemoryRecordStore } from '../adapters/memory-record-store.js';
+import type { RecordPatch, RecordStore, TaskPage, TaskRecord } from '../adapters/record-store.js';
+import type { TaskJob, TaskRunner } from '../adapters/task-runner.js';
+import { ActiveTask } from './active-task.js';
+import { validateDefinition, pickLabel } from './task-definition.js';
+import {
+  InvalidInputError, ManagerStoppedError, TaskAlreadyFinishedError, TaskNotFoundError, UnknownTaskKindError,
+} from './errors.js';
+import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, labelOf } from './formatters.js';
+import { assertJson } from './json.js';
+import { ProgressReporter } from './progress-reporter.js';
+import { newTaskId } from './task-id.js';
+import {
+  resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions,
+} from './task-manager-options.js';
+import { resolveListQuery, type ListTasksOptions } from './list-query.js';
+import {
+  isTerminalStatus, type CancelResult, type JsonValue, type LaunchOptions, type LaunchedTask,
+  type LifecycleEventName, type LifecycleListener, type LifecyclePayload, type TaskDefinition, type TaskStatus,
+} from './types.js';
+
+type LifecycleEvents = Record<LifecycleEventName, LifecyclePayload>;
+
+const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set(['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup']);
+const TERMINAL_EVENT = { DONE: 'complete', FAILED: 'fail', CANCELLED: 'cancel' } as const;
+
+/** What `cleanupCompletedTasks()` did. */
+export interface CleanupSummary {
+  /** Locks of finished or abandoned tasks that were released. */
+  locksReleased: number;
+  /** Finished records newly marked as cleaned up. */
+  recordsMarked: number;
+  /** Records deleted (with `deleteRecords`). */
+  recordsDeleted: number;
+  /** Sum of what `cleanupDashboardData()` returned for the swept task kinds. */
+  dashboardDataRemoved: number;
+}
+
+/** Options of {@link TaskManager.stop}. */
+export interface StopOptions {
+  /**
+   * How long running tasks may take to finish before they are aborted and recorded as failed.
+   * @defaultValue 10000
+   */
+  graceMs?: number;
+}
+
+/**
+ * Runs tasks and records their lifecycle. Define kinds with {@link TaskManager.define}, call
+ * {@link TaskManager.start}, then {@link TaskManager.launch} them; every step is written to the
+ * record store and emitted as a lifecycle event.
+ *
+ * @example
+ * ```ts
+ * const manager = new TaskManager();
+ * manager.define('export', { label: 'Export orders', run: async ({ progress }) => { progress(50); return 'done'; } });
+ * await manager.start();
+ * const { id } = await manager.launch('export');
+ * ```
+ */
+export class TaskManager {
+  /** Options after defaults. */
+  protected readonly config: TaskManagerConfig;
+  private readonly options: TaskManagerOptions;
+  private readonly runner: TaskRunner;
+  private readonly definitions = new Map<string, TaskDefinition>();
+  private readonly emitter: Emitter<LifecycleEvents> = mitt<LifecycleEvents>();
+  private readonly wrappers = new WeakMap<LifecycleListener, Map<LifecycleEventName, Handler<LifecyclePayload>>>();
+  private readonly active = new Map<string, ActiveTask>();
+  private readonly executions = new Set<Promise<void>>();
+  private readonly progress: ProgressReporter;
+  private storeInstance: RecordStore | null = null;
+  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private startPromise: Promise<void> | null = null;
+  private stopPromise: Promise<void> | null = null;
+  private cleanupTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: TaskManagerOptions = {}) {
+    this.config = resolveTaskManagerOptions(options);
+    this.options = options;
+    this.runner = options.runner ?? new InProcessRunner({ concurrency: this.config.concurrency });
+    this.progress = new ProgressReporter(this.config.progressIntervalMs, (task) => this.writeProgress(task));
+  }
+
+  /** Registers a task kind. Throws a `ConfigurationError` for a bad or duplicate definition. */
+  define<Input extends JsonValue | undefined = JsonValue | undefined, Result extends JsonValue | void = JsonValue | void>(
+    kind: string,
+    definition: TaskDefinition<Input, Result>,
+  ): this {
+    validateDefinition(kind, definition, this.definitions.has(kind));
+    this.definitions.set(kind, definition as unknown as TaskDefinition);
+    return this;
+  }
+
+  /** The defined task kinds, in definition order. */
+  get kinds(): string[] {
+    return [...this.definitions.keys()];
+  }
+
+  /** True between a finished `start()` and the beginning of `stop()`. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** The record store; available once `start()` has opened it. */
+  protected get store(): RecordStore {
+    if (!this.storeInstance) throw new ManagerStoppedError('The task manager has not been started: call start() first.');
+    return this.storeInstance;
+  }
+
+  /** Builds the record store at `start()`. Subclasses override it to store records elsewhere. */
+  protected createStore(): RecordStore {
+    return this.options.store ?? new MemoryRecordStore();
+  }
+
+  /**
+   * Opens the store, reconciles records an earlier run left unfinished (see `reconcileOnStart`),
+   * and starts taking work. Calling it again while started does nothing.
+   */
+  start(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      return Promise.reject(new ManagerStoppedError('A stopped task manager cannot start again; create a new one.'));
+    }
+    this.startPromise ??= this.open().catch((error: unknown) => {
+      this.state = 'new';
+      this.startPromise = null;
+      throw error;
+    });
+    return this.startPromise;
+  }
+
+  private async open(): Promise<void> {
+    this.state = 'starting';
+    const store = this.createStore();
+    await store.open();
+    this.storeInstance = store;
+    if (this.config.reconcileOnStart) {
+      await store.abandonActive(this.config.abandonedMessage, this.config.now());
+    }
+    await this.runner.start((job) => this.track(job));
+    if (this.config.cleanupIntervalMs > 0) {
+      this.cleanupTimer = setInterval(() => {
+        this.cleanupCompletedTasks(this.config.cleanup).catch((error: unknown) => {
+          this.config.logger.error('[stablehand] periodic cleanup failed', error);
+        });
+      }, this.config.cleanupIntervalMs);
+      this.cleanupTimer.unref();
+    }
+    this.state = 'running';
+  }
+
+  /**
+   * Stops taking work: queued tasks are cancelled, running ones get `graceMs` to finish, then are
+   * aborted and recorded as failed; every write is flushed before it resolves.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopPromise ??= this.close(options.graceMs ?? 10_000);
+    return this.stopPromise;
+  }
+
+  private async close(graceMs: number): Promise<void> {
+    if (this.state === 'starting') await this.startPromise?.catch(() => undefined);
+    const wasOpen = this.storeInstance !== null;
+    this.state = 'stopping';
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    if (!wasOpen) {
+      this.state = 'stopped';
+      return;
+    }
+    for (const id of await this.runner.stop()) {
+      const task = this.active.get(id);
+      if (task?.status === 'PENDING') this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
+    }
+    if (this.executions.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
+      await Promise.race([Promise.allSettled([...this.executions]), grace]);
+      clearTimeout(timer);
+    }
+    for (const task of [...this.active.values()]) {
+      if (task.status !== 'RUNNING') continue;
+      task.abortCause = 'stop';
+      this.finish(task, 'FAILED', { error: 'Interrupted — the app stopped before the task finished' });
+      task.controller.abort(new DOMException('The task manager stopped', 'AbortError'));
+    }
+    await this.store.close();
+    this.state = 'stopped';
+  }
+
+  /**
+   * Launches a task of a defined kind. Resolves once its PENDING record is durable; the task then
+   * runs in the background. Rejects with `UnknownTaskKindError`, `InvalidInputError` (input that
+   * is not JSON), `TaskConflictError` (with `lock`) or `ManagerStoppedError`.
+   */
+  async launch(kind: string, input?: JsonValue, options: LaunchOptions = {}): Promise<LaunchedTask> {
+    if (this.state !== 'running') throw new ManagerStoppedError(this.state === 'new' || this.state === 'starting'
+      ? 'The task manager has not been started: call start() first.' : undefined);
+    const definition = this.definitions.get(kind);
+    if (!definition) throw new UnknownTaskKindError(String(kind), this.kinds);
+    assertJson(input, 'input');
+    if (options === null || typeof options !== 'object') throw new InvalidInputError('launch options must be an object.');
+    if (options.label !== undefined && (typeof options.label !== 'string' || !options.label)) {
+      throw new InvalidInputError('label must be a non-empty string.');
+    }
+    const lockKeys = options.lock ? this.lockKeysFor(options.affected) : [];
+    if (options.lock && lockKeys.length === 0) throw new InvalidInputError('lock: true needs affected objects to lock.');
+    const label = options.label ?? pickLabel(definition) ?? kind;
+    const now = this.config.now();
+    const id = newTaskId(now.getTime());
+    await this.store.create(this.newRecord(id, kind, label, input, options, now), lockKeys);
+    const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
+    this.active.set(id, task);
+    this.emit('create', task, { status: 'PENDING', input, timestamp: now });
+    if (this.state !== 'running') {
+      this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
+      throw new ManagerStoppedError();
+    }
+    try {
+      await this.runner.enqueue({ id, taskName: kind, input });
+    } catch (error) {
+      this.finish(task, 'FAILED', { error: `Could not be queued: ${errorMessage(error)}` });
+      throw error;
+    }
+    return { id, taskName: kind, label, status: 'PENDING' };
+  }
+
+  private newRecord(id: string, kind: string, label: string, input: JsonValue | undefined, options: LaunchOptions, now: Date): TaskRecord {
+    return {
+      id, taskName: kind, label, status: 'PENDING', message: null, progress: null,
+      user: this.formatUser(options.user), affected: this.formatAffected(options.affected),
+      input: input === undefined ? null : this.formatPayload(input, 'input'), result: null, error: null,
+      cleanedUp: false, createdAt: now, startedAt: null, updatedAt: now, completedAt: null, failedAt: null, duration: null,
+    };
+  }
+
+  /**
+   * Cancels a task: a queued one at once, a running one by aborting its signal and recording
+   * CANCELLED when its handler settles or after `cancelGraceMs`. Rejects with
+   * `TaskNotFoundError` or `TaskAlreadyFinishedError`.
+   */
+  async cancel(id: string): Promise<CancelResult> {
+    if (typeof id !== 'string' || !id) throw new InvalidInputError('A task id must be a non-empty string.');
+    const store = this.store;
+    let task = this.active.get(id);
+    if (task?.status === 'PENDING') {
+      await this.runner.remove(id);
+      if (task.status === 'PENDING') {
+        this.finish(task, 'CANCELLED', { message: 'Cancelled before it started' });
+        return { id, status: 'CANCELLED' };
+      }
+      task = this.active.get(id);
+    }
+    if (task?.status === 'RUNNING') {
+      if (task.abortCause !== 'cancel') {
+        task.abortCause = 'cancel';
+        task.controller.abort(new DOMException('The task was cancelled', 'AbortError'));
+        this.startGrace(task, () => this.finish(task as ActiveTask, 'CANCELLED', { message: 'Cancelled' }));
+      }
+      return { id, status: 'CANCELLING' };
+    }
+    // Not running here: another process's task, or one whose process died. Flushing first makes
+    // a terminal state this process already decided visible to the check below.
+    await store.flush();
+    const record = await store.get(id);
+    if (!record) throw new TaskNotFoundError(id);
+    if (isTerminalStatus(record.status)) throw new TaskAlreadyFinishedError(id, record.status);
+    const now = this.config.now();
+    store.update(id, { status: 'CANCELLED', message: 'Cancelled', completedAt: now, updatedAt: now });
+    store.markCleanedUp(id, now, true);
+    await store.flush();
+    return { id, status: 'CANCELLED' };
+  }
+
+  /** Reads one task's record from the store, or `null`. */
+  async getTask(id: string): Promise<TaskRecord | null> {
+    if (typeof id !== 'string') throw new InvalidInputError('A task id must be a string.');
+    return this.store.get(id);
+  }
+
+  /** Reads a page of task records, newest first. Throws `InvalidInputError` for bad values. */
+  async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
+    return this.store.list(resolveListQuery(options));
+  }
+
+  /**
+   * Sweeps finished work: releases locks of finished or abandoned tasks, marks records that
+   * finished at least `olderThanMs` ago as cleaned up (or deletes them), and calls
+   * `cleanupDashboardData()` once per swept task kind.
+   */
+  async cleanupCompletedTasks(options: CleanupOptions = {}): Promise<CleanupSummary> {
+    const olderThanMs = options.olderThanMs ?? 0;
+    if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
+      throw new InvalidInputError('olderThanMs must be a number of milliseconds of at least 0.');
+    }
+    await this.store.flush();
+    const olderThan = new Date(this.config.now().getTime() - olderThanMs);
+    const swept = await this.store.cleanup(olderThan, options.deleteRecords ?? false);
+    let dashboardDataRemoved = 0;
+    for (const taskName of swept.taskNames) {
+      try {
+        dashboardDataRemoved += Number(await this.cleanupDashboardData(taskName)) || 0;
+      } catch (error) {
+        this.config.logger.error(`[stablehand] cleanupDashboardData("${taskName}") threw`, error);
+      }
+    }
+    return {
+      locksReleased: swept.locksReleased, recordsMarked: swept.recordsMarked,
+      recordsDeleted: swept.recordsDeleted, dashboardDataRemoved,
+    };
+  }
+
+  /** Subscribes to a lifecycle event; returns a function that unsubscribes. A throwing listener is logged. */
+  on(event: LifecycleEventName, listener: LifecycleListener): () => void {
+    if (!LIFECYCLE_EVENTS.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(event)}".`);
+    let byEvent = this.wrappers.get(listener);
+    if (!byEvent) this.wrappers.set(listener, (byEvent = new Map()));
+    if (!byEvent.has(event)) {
+      const wrapper: Handler<LifecyclePayload> = (payload) => {
+        try {
+          listener(payload);
+        } catch (error) {
+          this.config.logger.error(`[stablehand] a "${event}" listener threw; the task goes on`, error);
+        }
+      };
+      byEvent.set(event, wrapper);
+      this.emitter.on(event, wrapper);
+    }
+    return () => this.off(event, listener);
+  }
+
+  /** Unsubscribes a listener added with {@link TaskManager.on}. */
+  off(event: LifecycleEventName, listener: LifecycleListener): void {
+    const wrapper = this.wrappers.get(listener)?.get(event);
+    if (!wrapper) return;
+    this.emitter.off(event, wrapper);
+    this.wrappers.get(listener)?.delete(event);
+  }
+
+  /**
+   * Called for every lifecycle event after the record write is queued and before listeners.
+   * A no-op here; override it for side effects and call `super.onLifecycle(...)`. Whatever it
+   * throws (or rejects with) is logged and never changes the task's outcome.
+   */
+  protected onLifecycle(event: LifecycleEventName, taskName: string, payload: LifecyclePayload): void | Promise<void> {
+    void event; void taskName; void payload;
+  }
+
+  /** Called once per task kind swept by `cleanupCompletedTasks()`; returns how many extra things it removed. */
+  protected cleanupDashboardData(taskName: string): number | Promise<number> {
+    void taskName;
+    return 0;
+  }
+
+  /** What the record's `user` field holds. Default: the user's name-like field, id or "Anonymous". */
+  protected formatUser(user: unknown): JsonValue {
+    return this.options.formatUser ? this.options.formatUser(user) : defaultFormatUser(user);
+  }
+
+  /** What the record's `affected` field holds. Default: labels joined with ", ", or null. */
+  protected formatAffected(affected: unknown): JsonValue {
+    return this.options.formatAffected ? this.options.formatAffected(affected) : defaultFormatAffected(affected);
+  }
+
+  /** Makes `input`, `result` and progress payloads JSON-safe. Default: see `toJsonValue`. */
+  protected formatPayload(value: unknown, key: 'input' | 'result' | 'progress'): JsonValue {
+    return this.options.formatPayload ? this.options.formatPayload(value, key) : defaultFormatPayload(value);
+  }
+
+  /** The lock keys for `launch(..., { affected, lock: true })`: one per affected object's label. */
+  protected lockKeysFor(affected: unknown): string[] {
+    return [...new Set(affectedList(affected).map(labelOf).filter(Boolean))];
+  }
+
+  private track(job: TaskJob): Promise<void> {
+    const execution = this.execute(job);
+    this.executions.add(execution);
+    void execution.finally(() => this.executions.delete(execution));
+    return execution;
+  }
+
+  private async execute(job: TaskJob): Promise<void> {
+    const task = this.active.get(job.id);
+    if (!task || task.status !== 'PENDING') return;
+    const now = this.config.now();
+    task.status = 'RUNNING';
+    task.startedAt = now;
+    this.store.update(task.id, { status: 'RUNNING', startedAt: now, updatedAt: now });
+    this.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
+    const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
+    if (timeoutMs !== undefined) task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
+    const slotReleased = new Promise<void>((resolve) => { task.releaseSlot = resolve; });
+    const context = this.progress.context(task, job.input);
+    const handled = (async () => task.definition.run(context))().then(
+      (result) => this.settle(task, true, result),
+      (error: unknown) => this.settle(task, false, error),
+    );
+    await Promise.race([handled, slotReleased]);
+    if (task.graceTimer) clearTimeout(task.graceTimer);
+  }
+
+  private settle(task: ActiveTask, ok: boolean, outcome: unknown): void {
+    if (task.finished) return;
+    if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
+    else if (ok) this.finish(task, 'DONE', { result: outcome === undefined ? null : this.formatPayload(outcome, 'result') });
+    else this.finish(task, 'FAILED', { error: errorMessage(outcome) });
+  }
+
+  private timeOut(task: ActiveTask, timeoutMs: number): void {
+    if (task.finished) return;
+    task.abortCause = 'timeout';
+    const message = `Timed out after ${timeoutMs} ms`;
+    this.finish(task, 'FAILED', { error: message });
+    task.controller.abort(new DOMException(message, 'TimeoutError'));
+    this.startGrace(task);
+  }
+
+  private startGrace(task: ActiveTask, onExpiry?: () => void): void {
+    task.graceTimer = setTimeout(() => {
+      onExpiry?.();
+      task.releaseSlot?.();
+    }, this.config.cancelGraceMs);
+  }
+
+  private writeProgress(task: ActiveTask): void {
+    const pending = task.pendingProgress;
+    if (!pending || task.finished) return;
+    task.pendingProgress = null;
+    const now = this.config.now();
+    const progress = pending.payload
+      ? this.formatPayload({ ...pending.payload, percent: pending.percent }, 'progress') : pending.percent;
+    const patch: RecordPatch = { progress, updatedAt: now };
+    if (pending.message !== undefined) patch.message = pending.message;
+    this.store.update(task.id, patch);
+    this.emit('progress', task, {
+      status: 'RUNNING', progress: pending.percent, timestamp: now,
+      ...(pending.payload ? { progressPayload: pending.payload } : {}),
+      ...(pending.message !== undefined ? { message: pending.message } : {}),
+    });
+  }
+
+  /** Moves a task to a terminal status (once), writes it, emits its event, then cleans it up. */
+  private finish(task: ActiveTask, status: TaskStatus, fields: { result?: JsonValue; error?: string; message?: string }): void {
+    if (task.finished) return;
+    this.progress.flush(task);
+    task.clearTimers();
+    task.status = status;
+    const now = this.config.now();
+    const duration = Math.max(0, now.getTime() - (task.startedAt ?? task.createdAt).getTime()) / 1000;
+    const message = fields.message ?? fields.error;
+    const change: RecordPatch & Partial<LifecyclePayload> = { status, updatedAt: now, completedAt: now, duration };
+    if (message !== undefined) change.message = message;
+    if (status === 'DONE') change.result = fields.result ?? null;
+    if (status === 'FAILED') Object.assign(change, { error: fields.error ?? null, failedAt: now });
+    this.store.update(task.id, change);
+    this.emit(TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT], task, { ...change, timestamp: now });
+    this.store.markCleanedUp(task.id, now, task.holdsLocks);
+    this.active.delete(task.id);
+    this.emit('cleanup', task, { cleanedUp: true, timestamp: now });
+  }
+
+  private emit(event: LifecycleEventName, task: ActiveTask, fields: Partial<LifecyclePayload> & { timestamp: Date }): void {
+    const payload: LifecyclePayload = {
+      id: task.id, taskName: task.taskName, label: task.label, user: task.user, affected: task.affected, ...fields,
+    };
+    try {
+      const outcome = this.onLifecycle(event, task.taskName, payload);
+      if (outcome && typeof (outcome as Promise<void>).then === 'function') {
+        (outcome as Promise<void>).then(undefined, (error: unknown) => this.hookFailed(event, error));
+      }
+    } catch (error) {
+      this.hookFailed(event, error);
+    }
+    this.emitter.emit(event, payload);
+  }
+
+  private hookFailed(event: LifecycleEventName, error: unknown): void {
+    this.config.logger.error(`[stablehand] onLifecycle("${event}") threw; the task goes on`, error);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

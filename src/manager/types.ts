@@ -1,0 +1,130 @@
+/** The five statuses a task moves through. DONE, FAILED and CANCELLED are final. */
+export type TaskStatus = 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'CANCELLED';
+
+/** Every status, in lifecycle order. */
+export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'DONE', 'FAILED', 'CANCELLED'];
+
+/** True for DONE, FAILED and CANCELLED: a record in one of them never changes status again. */
+export function isTerminalStatus(status: TaskStatus): boolean {
+  return status === 'DONE' || status === 'FAILED' || status === 'CANCELLED';
+}
+
+/** Names of the lifecycle events, in the order a task emits them. */
+export type LifecycleEventName = 'create' | 'start' | 'progress' | 'complete' | 'fail' | 'cancel' | 'cleanup';
+
+/** A JSON value: what task inputs, results and progress payloads must be made of. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A progress report with a percentage and any extra JSON keys. */
+export interface ProgressPayload {
+  /** Completion from 0 to 100. */
+  percent?: number;
+  /** Human-readable step description; also becomes the task's message. */
+  message?: string;
+  [key: string]: JsonValue | undefined;
+}
+
+/**
+ * What every lifecycle event carries. Keys absent from an event are not written to the record:
+ * a `cleanup` event has no `status`, a `progress` event no `message` unless one was given.
+ */
+export interface LifecyclePayload {
+  /** The task's id. */
+  id: string;
+  /** The task kind, as given to `define()`. */
+  taskName: string;
+  /** Human-readable label of this run. */
+  label: string;
+  /** When the event happened. */
+  timestamp: Date;
+  status?: TaskStatus;
+  message?: string | null;
+  /** Percentage (0–100) from the latest progress report. */
+  progress?: number | null;
+  /** Extra keys of the latest progress report, when it was given as an object. */
+  progressPayload?: ProgressPayload;
+  /** Whoever launched the task, as passed to `launch()`. */
+  user?: unknown;
+  /** Objects the task works on, as passed to `launch()`. */
+  affected?: unknown;
+  input?: JsonValue;
+  result?: JsonValue;
+  /** Error message of a failed task. */
+  error?: string | null;
+  /** Seconds between start (or creation, if it never started) and the terminal event. */
+  duration?: number | null;
+  startedAt?: Date;
+  completedAt?: Date;
+  failedAt?: Date;
+  /** Set on `cleanup`: the task's locks and in-memory state are gone. */
+  cleanedUp?: boolean;
+  [extra: string]: unknown;
+}
+
+/** Listener signature for `manager.on(event, listener)`. */
+export type LifecycleListener = (payload: LifecyclePayload) => void;
+
+/** What a task handler receives. */
+export interface TaskContext<Input extends JsonValue | undefined = JsonValue | undefined> {
+  /** The task's id, the same as its record's. */
+  readonly id: string;
+  /** The task kind. */
+  readonly taskName: string;
+  /** The label of this run. */
+  readonly label: string;
+  /** The input given to `launch()`. */
+  readonly input: Input;
+  /** Aborted on cancel, on timeout and when the manager stops; pass it to fetch, streams, queries. */
+  readonly signal: AbortSignal;
+  /**
+   * Reports progress: a percentage from 0 to 100, or an object with `percent`, `message`
+   * and any JSON keys. Cheap to call often: writes are coalesced per task.
+   */
+  progress(progress: number | ProgressPayload, message?: string): void;
+}
+
+/** Defines one kind of task. */
+export interface TaskDefinition<Input extends JsonValue | undefined = JsonValue | undefined, Result extends JsonValue | void = JsonValue | void> {
+  /** Label of every run. Ignored when `labels` is given. */
+  label?: string;
+  /** Labels to pick from at random, one per run (the demo's "stable routines"). */
+  labels?: readonly string[];
+  /** The work. Its resolved value becomes the task's result; a throw fails the task. */
+  run(context: TaskContext<Input>): Promise<Result> | Result;
+  /**
+   * Aborts the signal and fails the task after this many milliseconds.
+   * @defaultValue the manager's `defaultTimeoutMs` (none)
+   */
+  timeoutMs?: number;
+}
+
+/** Options of one `launch()` call. */
+export interface LaunchOptions {
+  /** Whoever launched the task: a user object, a name, anything `formatUser` understands. */
+  user?: unknown;
+  /** Objects the task works on: an id, a list of ids, anything `formatAffected` understands. */
+  affected?: unknown;
+  /** Overrides the definition's label for this run. */
+  label?: string;
+  /**
+   * Refuse to launch, with a `TaskConflictError`, while another running task holds any of the
+   * affected objects. The locks are released at `cleanup`.
+   * @defaultValue false
+   */
+  lock?: boolean;
+}
+
+/** What `launch()` resolves to, once the PENDING record is durable. */
+export interface LaunchedTask {
+  id: string;
+  taskName: string;
+  label: string;
+  status: 'PENDING';
+}
+
+/** What `cancel()` resolves to. */
+export interface CancelResult {
+  id: string;
+  /** CANCELLED when it is already recorded; CANCELLING while a running handler is given its grace. */
+  status: 'CANCELLED' | 'CANCELLING';
+}
