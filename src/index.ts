@@ -24,3 +24,10 @@ export {
 export { MemoryRecordStore } from './adapters/memory-record-store.js';
 export type { TaskRunner, TaskJob, JobExecutor } from './adapters/task-runner.js';
 export { InProcessRunner, type InProcessRunnerOptions } from './adapters/in-process-runner.js';
+export { ModelTrackingTaskManager, type ModelTrackingTaskManagerOptions } from './manager/model-tracking-task-manager.js';
+export { TypeOrmRecordStore, type TypeOrmRecordStoreOptions } from './adapters/typeorm/typeorm-record-store.js';
+export type { FieldMap, StatusValues } from './adapters/typeorm/record-mapping.js';
+export {
+  StablehandTaskRecord, StablehandTaskLock, stablehandEntities, type StablehandTaskRow, type StablehandTaskLockRow,
+} from './adapters/typeorm/task-record-entity.js';
+export { CreateStablehandTables1732000000000 } from './adapters/typeorm/create-stablehand-tables.js';

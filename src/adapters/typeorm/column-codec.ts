@@ -1,0 +1,53 @@
+import type { Driver } from 'typeorm';
+import type { TaskStatus } from '../../manager/types.js';
+import type { MappedColumn, RecordMapping } from './record-mapping.js';
+
+/**
+ * Converts a logical value into what the column stores: JSON columns get JSON text, text columns
+ * strings (JSON for anything else), number columns numbers (a progress payload its `percent`),
+ * and dates and booleans go through the TypeORM driver so the host's repositories read them back
+ * exactly as if TypeORM had written them.
+ */
+export function encodeValue(column: MappedColumn, value: unknown, driver: Driver, mapping: RecordMapping): unknown {
+  if (value === null || value === undefined) return null;
+  if (column.key === 'status') return mapping.toDbStatus[value as TaskStatus];
+  switch (column.kind) {
+    case 'json':
+      return JSON.stringify(value);
+    case 'text':
+      if (typeof value === 'string') return value;
+      return value instanceof Date ? value.toISOString() : JSON.stringify(value);
+    case 'number': {
+      if (typeof value === 'number') return value;
+      const percent = typeof value === 'object' ? (value as { percent?: unknown }).percent : value;
+      return typeof percent === 'number' && Number.isFinite(percent) ? percent : null;
+    }
+    default:
+      return driver.preparePersistentValue(value, column.metadata);
+  }
+}
+
+/** The inverse of {@link encodeValue}, for values read back with raw SQL. */
+export function decodeValue(column: MappedColumn, raw: unknown, driver: Driver, mapping: RecordMapping): unknown {
+  if (raw === null || raw === undefined) return null;
+  if (column.key === 'status') return mapping.fromDbStatus.get(String(raw)) ?? raw;
+  switch (column.kind) {
+    case 'json':
+      return typeof raw === 'string' ? parseJson(raw) : raw;
+    case 'text':
+      // Progress written to a text column is JSON (a number or a payload); read it back as such.
+      return column.key === 'progress' && typeof raw === 'string' ? parseJson(raw) : String(raw);
+    case 'number':
+      return typeof raw === 'number' ? raw : Number(raw);
+    default:
+      return driver.prepareHydratedValue(raw, column.metadata);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

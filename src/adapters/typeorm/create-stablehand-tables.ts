@@ -1,0 +1,24 @@
+import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
+
+/**
+ * Creates the bundled tables (`stablehand_task`, `stablehand_task_lock`) and their indexes on any
+ * database TypeORM supports, from the entities' own metadata, so the tables always match them.
+ * Add it to the DataSource's `migrations` together with `stablehandEntities` in `entities`.
+ */
+export class CreateStablehandTables1732000000000 implements MigrationInterface {
+  /** Migration name as TypeORM records it. */
+  name = 'CreateStablehandTables1732000000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    for (const entity of [StablehandTaskRecord, StablehandTaskLock]) {
+      const metadata = queryRunner.connection.getMetadata(entity);
+      await queryRunner.createTable(Table.create(metadata, queryRunner.connection.driver), true, true, true);
+    }
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropTable('stablehand_task_lock', true);
+    await queryRunner.dropTable('stablehand_task', true);
+  }
+}

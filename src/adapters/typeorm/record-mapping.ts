@@ -1,0 +1,172 @@
+import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ConfigurationError } from '../../manager/errors.js';
+import { TASK_STATUSES, type TaskStatus } from '../../manager/types.js';
+import { RECORD_KEYS, type RecordKey } from '../record-store.js';
+
+/**
+ * Maps logical record keys to properties of the host's entity. A key mapped to `null` is not
+ * stored; a key left out is stored in the property of the same name when the entity has one.
+ * `id` and `status` must end up mapped.
+ *
+ * @example
+ * ```ts
+ * { taskName: 'name', status: 'state', progress: 'percentDone', input: null }
+ * ```
+ */
+export type FieldMap = Partial<Record<RecordKey, string | null>>;
+
+/**
+ * The host's own words for statuses, e.g. `{ RUNNING: 'in_progress', DONE: 'success' }`.
+ * Statuses left out are stored as their own names.
+ */
+export type StatusValues = Partial<Record<TaskStatus, string>>;
+
+/** TypeORM's column metadata (its class is not exported from the package root). */
+export type ColumnMetadata = EntityMetadata['columns'][number];
+
+/** How a column's values are converted on the way in and out. */
+export type ColumnKind = 'json' | 'text' | 'number' | 'boolean' | 'date';
+
+/** One logical key bound to one column. */
+export interface MappedColumn {
+  key: RecordKey;
+  metadata: ColumnMetadata;
+  /** The column's name, quoted for SQL. */
+  sql: string;
+  kind: ColumnKind;
+}
+
+/** A fieldMap checked against an entity's metadata: everything the SQL builder needs. */
+export interface RecordMapping {
+  entityName: string;
+  /** The table's name, quoted for SQL. */
+  table: string;
+  columns: ReadonlyMap<RecordKey, MappedColumn>;
+  toDbStatus: Readonly<Record<TaskStatus, string>>;
+  fromDbStatus: ReadonlyMap<string, TaskStatus>;
+}
+
+const JSON_TYPES = new Set(['json', 'jsonb', 'simple-json']);
+const NUMBER_TYPES = new Set([
+  'int', 'integer', 'int2', 'int4', 'int8', 'smallint', 'mediumint', 'bigint', 'tinyint', 'float', 'float4',
+  'float8', 'double', 'double precision', 'real', 'decimal', 'numeric', 'dec', 'fixed', 'number',
+]);
+const BOOLEAN_TYPES = new Set(['boolean', 'bool']);
+const DATE_TYPES = new Set([
+  'datetime', 'datetime2', 'timestamp', 'timestamptz', 'timestamp without time zone', 'timestamp with time zone', 'date',
+]);
+const ID_TYPES = new Set(['varchar', 'character varying', 'char', 'character', 'nvarchar', 'nchar', 'text', 'uuid', 'string']);
+
+/** The kind of a column, from its TypeORM type. */
+export function columnKind(column: ColumnMetadata): ColumnKind {
+  const type = column.type;
+  if (type === Date) return 'date';
+  if (type === Boolean) return 'boolean';
+  if (type === Number) return 'number';
+  const name = typeof type === 'string' ? type.toLowerCase() : 'varchar';
+  if (JSON_TYPES.has(name)) return 'json';
+  if (NUMBER_TYPES.has(name)) return 'number';
+  if (BOOLEAN_TYPES.has(name)) return 'boolean';
+  if (DATE_TYPES.has(name)) return 'date';
+  return 'text';
+}
+
+/**
+ * Checks `fieldMap` and `statusValues` against the entity registered in `dataSource`, and throws a
+ * {@link ConfigurationError} naming the key, the property and the entity for anything wrong.
+ */
+export function resolveRecordMapping(
+  dataSource: DataSource,
+  entity: EntityTarget<ObjectLiteral>,
+  fieldMap: FieldMap = {},
+  statusValues: StatusValues = {},
+): RecordMapping {
+  if (!dataSource.hasMetadata(entity)) {
+    const name = typeof entity === 'function' ? entity.name : String((entity as { options?: { name?: string } }).options?.name ?? entity);
+    throw new ConfigurationError(`Entity ${name} is not registered in the DataSource: add it to the DataSource's entities.`);
+  }
+  const metadata = dataSource.getMetadata(entity);
+  const driver = dataSource.driver;
+  if (fieldMap === null || typeof fieldMap !== 'object') throw new ConfigurationError('fieldMap must be an object.');
+  for (const key of Object.keys(fieldMap)) {
+    if (!RECORD_KEYS.includes(key as RecordKey)) {
+      throw new ConfigurationError(`fieldMap has an unknown key "${key}"; the keys are ${RECORD_KEYS.join(', ')}.`);
+    }
+  }
+  const columns = new Map<RecordKey, MappedColumn>();
+  for (const key of RECORD_KEYS) {
+    const property = key in fieldMap ? fieldMap[key] : key;
+    if (property === null || property === undefined) continue;
+    if (typeof property !== 'string') {
+      throw new ConfigurationError(`fieldMap.${key} must be a property name or null; got ${JSON.stringify(property)}.`);
+    }
+    const column = metadata.findColumnWithPropertyPath(property);
+    if (!column) {
+      if (!(key in fieldMap)) continue;
+      throw new ConfigurationError(
+        `fieldMap.${key} names "${property}", which is not a column of entity ${metadata.name} ` +
+        `(its columns: ${metadata.columns.map((c) => c.propertyPath).join(', ')}).`,
+      );
+    }
+    columns.set(key, { key, metadata: column, sql: driver.escape(column.databaseName), kind: columnKind(column) });
+  }
+  checkRequired(metadata, columns);
+  return {
+    entityName: metadata.name,
+    table: metadata.tablePath.split('.').map((part) => driver.escape(part)).join('.'),
+    columns,
+    ...resolveStatusValues(statusValues),
+  };
+}
+
+function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedColumn>): void {
+  for (const key of ['id', 'status'] as const) {
+    if (!columns.has(key)) {
+      throw new ConfigurationError(`fieldMap.${key} must name a column of entity ${metadata.name}; stablehand cannot work without it.`);
+    }
+  }
+  const id = columns.get('id') as MappedColumn;
+  if (!id.metadata.isPrimary || metadata.primaryColumns.length !== 1) {
+    throw new ConfigurationError(
+      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}, which must be its only primary column.`,
+    );
+  }
+  const idType = typeof id.metadata.type === 'string' ? id.metadata.type.toLowerCase() : id.metadata.type === String ? 'string' : '';
+  if (!ID_TYPES.has(idType) || id.metadata.isGenerated && id.metadata.generationStrategy !== 'uuid') {
+    throw new ConfigurationError(
+      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}: it must be a string column of at ` +
+      'least 36 characters that stablehand fills (task ids are time-ordered UUIDs), not a generated number.',
+    );
+  }
+  for (const [key, kind] of [['cleanedUp', 'boolean'], ['createdAt', 'date'], ['startedAt', 'date'], ['updatedAt', 'date'],
+    ['completedAt', 'date'], ['failedAt', 'date'], ['duration', 'number']] as const) {
+    const column = columns.get(key);
+    if (column && column.kind !== kind && column.kind !== 'text') {
+      throw new ConfigurationError(
+        `fieldMap.${key} maps to "${column.metadata.propertyPath}" of entity ${metadata.name}, a ${column.kind} column; ` +
+        `it needs a ${kind} (or text) column.`,
+      );
+    }
+  }
+}
+
+function resolveStatusValues(statusValues: StatusValues): Pick<RecordMapping, 'toDbStatus' | 'fromDbStatus'> {
+  if (statusValues === null || typeof statusValues !== 'object') throw new ConfigurationError('statusValues must be an object.');
+  const toDbStatus = {} as Record<TaskStatus, string>;
+  const fromDbStatus = new Map<string, TaskStatus>();
+  for (const key of Object.keys(statusValues)) {
+    if (!TASK_STATUSES.includes(key as TaskStatus)) {
+      throw new ConfigurationError(`statusValues has an unknown status "${key}"; the statuses are ${TASK_STATUSES.join(', ')}.`);
+    }
+  }
+  for (const status of TASK_STATUSES) {
+    const value = statusValues[status] ?? status;
+    if (typeof value !== 'string' || !value) throw new ConfigurationError(`statusValues.${status} must be a non-empty string.`);
+    if (fromDbStatus.has(value)) {
+      throw new ConfigurationError(`statusValues gives "${value}" to both ${fromDbStatus.get(value)} and ${status}; each status needs its own value.`);
+    }
+    toDbStatus[status] = value;
+    fromDbStatus.set(value, status);
+  }
+  return { toDbStatus, fromDbStatus };
+}

@@ -1,0 +1,278 @@
+import type { DataSource, Driver } from 'typeorm';
+import { ConfigurationError } from '../../manager/errors.js';
+import type { TaskStatus } from '../../manager/types.js';
+import { RECORD_KEYS, type RecordKey, type RecordPatch, type TaskRecord } from '../record-store.js';
+import { decodeValue, encodeValue } from './column-codec.js';
+import type { MappedColumn, RecordMapping } from './record-mapping.js';
+import type { SqlRows, SqlStatement } from './sql-executor.js';
+
+/** Row counts a multi-row INSERT is cut into, so a handful of statement texts serve every batch. */
+export const INSERT_CHUNK_SIZES = [64, 16, 4, 1] as const;
+
+const ACTIVE: readonly TaskStatus[] = ['PENDING', 'RUNNING'];
+const TERMINAL: readonly TaskStatus[] = ['DONE', 'FAILED', 'CANCELLED'];
+
+/** What differs between the SQL dialects stablehand writes. */
+interface Dialect {
+  placeholder(index: number): string;
+  insertIgnore(table: string, columns: string, values: string): string;
+}
+
+const QUESTION_MARK: Dialect['placeholder'] = () => '?';
+const DIALECTS: Record<string, Dialect> = {
+  sqlite: { placeholder: QUESTION_MARK, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  postgres: { placeholder: (i) => `$${i}`, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  mysql: { placeholder: QUESTION_MARK, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
+};
+const DIALECT_OF_DRIVER: Record<string, keyof typeof DIALECTS> = {
+  'better-sqlite3': 'sqlite', sqlite: 'sqlite', postgres: 'postgres', mysql: 'mysql', mariadb: 'mysql',
+};
+
+/** The lock table's quoted names. */
+export interface LockTable {
+  table: string;
+  objectKey: string;
+  taskId: string;
+  lockedAt: string;
+  lockedAtColumn: MappedColumn;
+}
+
+/**
+ * Builds every statement the TypeORM store runs, with constant texts (cached by shape) and
+ * parameters converted for the mapped columns.
+ */
+export class RecordSql {
+  private readonly dialect: Dialect;
+  private readonly driver: Driver;
+  private readonly insertKeys: RecordKey[];
+  private readonly texts = new Map<string, string>();
+  private readonly selectList: string;
+  private readonly id: string;
+  private readonly status: string;
+
+  constructor(dataSource: DataSource, readonly mapping: RecordMapping, readonly locks: LockTable | null) {
+    const dialect = DIALECT_OF_DRIVER[dataSource.options.type];
+    if (!dialect) {
+      throw new ConfigurationError(
+        `stablehand's TypeORM store supports better-sqlite3, sqlite, postgres, mysql and mariadb; this DataSource is "${dataSource.options.type}".`,
+      );
+    }
+    this.dialect = DIALECTS[dialect];
+    this.driver = dataSource.driver;
+    this.insertKeys = RECORD_KEYS.filter((key) => mapping.columns.has(key));
+    this.selectList = this.insertKeys.map((key) => `${this.col(key).sql} AS ${this.driver.escape(key)}`).join(', ');
+    this.id = this.col('id').sql;
+    this.status = this.col('status').sql;
+  }
+
+  /** Whether a logical key is stored. */
+  has(key: RecordKey): boolean {
+    return this.mapping.columns.has(key);
+  }
+
+  /** A multi-row INSERT of `records` (their count must be one of {@link INSERT_CHUNK_SIZES}). */
+  insert(records: readonly TaskRecord[]): SqlStatement {
+    const sql = this.text(`insert:${records.length}`, () => {
+      const columns = this.insertKeys.map((key) => this.col(key).sql).join(', ');
+      return `INSERT INTO ${this.mapping.table} (${columns}) VALUES ${this.rows(records.length, this.insertKeys.length)}`;
+    });
+    const params: unknown[] = [];
+    for (const record of records) for (const key of this.insertKeys) params.push(this.encode(key, record[key]));
+    return { sql, params };
+  }
+
+  /** An UPDATE of the stored keys of `patch`, applied only while the record is PENDING or RUNNING; null if nothing is stored. */
+  guardedUpdate(id: string, patch: RecordPatch): SqlStatement | null {
+    const keys = this.insertKeys.filter((key) => key in patch);
+    if (keys.length === 0) return null;
+    const sql = this.text(`update:${keys.join(',')}`, () => {
+      let index = 0;
+      const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
+      return `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.id} = ${this.dialect.placeholder(++index)} ` +
+        `AND ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`;
+    });
+    const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
+    params.push(id, ...this.statusValues(ACTIVE));
+    return { sql, params };
+  }
+
+  /** Marks a record cleaned up whatever its status; null if neither `cleanedUp` nor `updatedAt` is stored. */
+  markCleanedUp(id: string, at: Date): SqlStatement | null {
+    const patch: RecordPatch = { cleanedUp: true, updatedAt: at };
+    const keys = (['cleanedUp', 'updatedAt'] as const).filter((key) => this.has(key));
+    if (!this.has('cleanedUp')) return null;
+    const sql = this.text('cleaned', () => {
+      const set = keys.map((key, i) => `${this.col(key).sql} = ${this.dialect.placeholder(i + 1)}`).join(', ');
+      return `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.id} = ${this.dialect.placeholder(keys.length + 1)}`;
+    });
+    return { sql, params: [...keys.map((key) => this.encode(key, patch[key])), id] };
+  }
+
+  /** Reads one record by id. */
+  selectById(id: string): SqlStatement {
+    const sql = this.text('byId', () => `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} = ${this.dialect.placeholder(1)}`);
+    return { sql, params: [id], read: true };
+  }
+
+  /** Reads up to `limit` records, newest first (ids sort by creation time). */
+  selectPage(statuses: readonly TaskStatus[] | undefined, before: string | undefined, limit: number): SqlStatement {
+    const shape = `page:${statuses?.length ?? 0}:${before === undefined ? 0 : 1}`;
+    const sql = this.text(shape, () => {
+      let index = 0;
+      const where: string[] = [];
+      if (statuses) where.push(`${this.status} IN (${statuses.map(() => this.dialect.placeholder(++index)).join(', ')})`);
+      if (before !== undefined) where.push(`${this.id} < ${this.dialect.placeholder(++index)}`);
+      return `SELECT ${this.selectList} FROM ${this.mapping.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
+        `ORDER BY ${this.id} DESC LIMIT ${this.dialect.placeholder(++index)}`;
+    });
+    const params: unknown[] = statuses ? this.statusValues(statuses) : [];
+    if (before !== undefined) params.push(before);
+    params.push(limit);
+    return { sql, params, read: true };
+  }
+
+  /** Fails every PENDING or RUNNING record. */
+  abandonActive(message: string, at: Date): SqlStatement {
+    const patch: RecordPatch = { status: 'FAILED', message, error: message, completedAt: at, failedAt: at, updatedAt: at };
+    const keys = this.insertKeys.filter((key) => key in patch);
+    let index = 0;
+    const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
+    return {
+      sql: `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
+      params: [...keys.map((key) => this.encode(key, patch[key as keyof RecordPatch])), ...this.statusValues(ACTIVE)],
+    };
+  }
+
+  /** The finished-records filter of a cleanup sweep, with the column it dates records by (if any). */
+  finishedBefore(olderThan: Date, onlyUncleaned: boolean, firstIndex = 1): { where: string; params: unknown[] } {
+    let index = firstIndex - 1;
+    const where = [`${this.status} IN (${TERMINAL.map(() => this.dialect.placeholder(++index)).join(', ')})`];
+    const params: unknown[] = this.statusValues(TERMINAL);
+    const dateKey = this.has('completedAt') ? 'completedAt' : this.has('updatedAt') ? 'updatedAt' : null;
+    if (dateKey) {
+      where.push(`${this.col(dateKey).sql} <= ${this.dialect.placeholder(++index)}`);
+      params.push(this.encode(dateKey, olderThan));
+    }
+    if (onlyUncleaned && this.has('cleanedUp')) {
+      where.push(`${this.col('cleanedUp').sql} = ${this.dialect.placeholder(++index)}`);
+      params.push(this.encode('cleanedUp', false));
+    }
+    return { where: where.join(' AND '), params };
+  }
+
+  /** Task kinds of the records a sweep will touch. */
+  sweptTaskNames(olderThan: Date, onlyUncleaned: boolean): SqlStatement | null {
+    if (!this.has('taskName')) return null;
+    const { where, params } = this.finishedBefore(olderThan, onlyUncleaned);
+    return { sql: `SELECT DISTINCT ${this.col('taskName').sql} AS ${this.driver.escape('taskName')} FROM ${this.mapping.table} WHERE ${where}`, params, read: true };
+  }
+
+  /** Deletes, or marks cleaned up, the finished records of a sweep. */
+  sweep(olderThan: Date, deleteRecords: boolean): SqlStatement | null {
+    if (deleteRecords) {
+      const { where, params } = this.finishedBefore(olderThan, false);
+      return { sql: `DELETE FROM ${this.mapping.table} WHERE ${where}`, params };
+    }
+    if (!this.has('cleanedUp')) return null;
+    const { where, params } = this.finishedBefore(olderThan, true, 2);
+    return {
+      sql: `UPDATE ${this.mapping.table} SET ${this.col('cleanedUp').sql} = ${this.dialect.placeholder(1)} WHERE ${where}`,
+      params: [this.encode('cleanedUp', true), ...params],
+    };
+  }
+
+  /** Removes locks on `keys` whose holder is no longer PENDING or RUNNING (or gone). */
+  deleteStaleLocks(keys: readonly string[]): SqlStatement {
+    const l = this.lockTable();
+    let index = 0;
+    const list = keys.map(() => this.dialect.placeholder(++index)).join(', ');
+    return {
+      sql: `DELETE FROM ${l.table} WHERE ${l.objectKey} IN (${list}) AND ${l.taskId} NOT IN ` +
+        `(SELECT ${this.id} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)}))`,
+      params: [...keys, ...this.statusValues(ACTIVE)],
+    };
+  }
+
+  /** Inserts one lock row per key, skipping keys that are already locked. */
+  insertLocks(taskId: string, keys: readonly string[], at: Date): SqlStatement {
+    const l = this.lockTable();
+    const lockedAt = this.driver.preparePersistentValue(at, l.lockedAtColumn.metadata);
+    return {
+      sql: this.dialect.insertIgnore(l.table, `${l.objectKey}, ${l.taskId}, ${l.lockedAt}`, this.rows(keys.length, 3)),
+      params: keys.flatMap((key) => [key, taskId, lockedAt]),
+    };
+  }
+
+  /** Who holds locks on `keys`. */
+  lockHolders(keys: readonly string[]): SqlStatement {
+    const l = this.lockTable();
+    let index = 0;
+    return {
+      sql: `SELECT ${l.objectKey} AS ${this.driver.escape('objectKey')}, ${l.taskId} AS ${this.driver.escape('taskId')} ` +
+        `FROM ${l.table} WHERE ${l.objectKey} IN (${keys.map(() => this.dialect.placeholder(++index)).join(', ')})`,
+      params: [...keys],
+      read: true,
+    };
+  }
+
+  /** Releases one task's locks. */
+  releaseLocks(taskId: string): SqlStatement {
+    const l = this.lockTable();
+    return { sql: this.text('unlock', () => `DELETE FROM ${l.table} WHERE ${l.taskId} = ${this.dialect.placeholder(1)}`), params: [taskId] };
+  }
+
+  /** Releases the locks of every task that is not PENDING or RUNNING, or has no record. */
+  releaseFinishedLocks(): SqlStatement {
+    const l = this.lockTable();
+    return {
+      sql: `DELETE FROM ${l.table} WHERE ${l.taskId} NOT IN (SELECT ${this.id} FROM ${this.mapping.table} ` +
+        `WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}))`,
+      params: this.statusValues(ACTIVE),
+    };
+  }
+
+  /** Turns a row read with {@link RecordSql.selectById} or {@link RecordSql.selectPage} into a record. */
+  decode(row: Record<string, unknown>): TaskRecord {
+    const record = {} as Record<RecordKey, unknown>;
+    for (const key of RECORD_KEYS) {
+      const column = this.mapping.columns.get(key);
+      record[key] = column ? decodeValue(column, row[key], this.driver, this.mapping) : null;
+    }
+    return record as unknown as TaskRecord;
+  }
+
+  /** Decodes the rows of a read. */
+  decodeAll(rows: SqlRows): TaskRecord[] {
+    return rows.map((row) => this.decode(row));
+  }
+
+  private encode(key: RecordKey, value: unknown): unknown {
+    return encodeValue(this.col(key), value, this.driver, this.mapping);
+  }
+
+  private statusValues(statuses: readonly TaskStatus[]): string[] {
+    return statuses.map((status) => this.mapping.toDbStatus[status]);
+  }
+
+  private col(key: RecordKey): MappedColumn {
+    return this.mapping.columns.get(key) as MappedColumn;
+  }
+
+  private lockTable(): LockTable {
+    if (!this.locks) {
+      throw new ConfigurationError('Locks need the StablehandTaskLock entity: add it (or stablehandEntities) to the DataSource\'s entities.');
+    }
+    return this.locks;
+  }
+
+  private rows(count: number, width: number): string {
+    let index = 0;
+    return Array.from({ length: count }, () => `(${Array.from({ length: width }, () => this.dialect.placeholder(++index)).join(', ')})`).join(', ');
+  }
+
+  private text(shape: string, build: () => string): string {
+    let sql = this.texts.get(shape);
+    if (sql === undefined) this.texts.set(shape, (sql = build()));
+    return sql;
+  }
+}

@@ -1,0 +1,124 @@
+import type { DataSource } from 'typeorm';
+
+/** One SQL statement with its positional parameters. */
+export interface SqlStatement {
+  sql: string;
+  params: unknown[];
+  /** A read: the plan gets its rows back instead of a count of changed rows. */
+  read?: boolean;
+}
+
+/** Rows returned by a read. */
+export type SqlRows = Record<string, unknown>[];
+
+/**
+ * A transaction's work as a generator: it yields statements and gets back each one's changed-row
+ * count (or rows, for reads). The same plan then runs synchronously on better-sqlite3 and with
+ * awaits on a pooled connection, so the logic is written once.
+ */
+export type SqlPlan<T> = Generator<SqlStatement, T, number | SqlRows>;
+
+/** Runs plans in transactions, and single reads. */
+export interface SqlExecutor {
+  transaction<T>(plan: () => SqlPlan<T>): Promise<T>;
+  read(sql: string, params: unknown[]): Promise<SqlRows>;
+}
+
+/** The better-sqlite3 `Database` handle, as far as stablehand uses it. */
+interface NativeDatabase {
+  readonly inTransaction: boolean;
+  prepare(sql: string): NativeStatement;
+  transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate(...args: A): R };
+}
+
+interface NativeStatement {
+  run(...params: unknown[]): { changes: number };
+  all(...params: unknown[]): SqlRows;
+}
+
+const STATEMENT_CACHE_SIZE = 100;
+const HOST_TRANSACTION_POLL_MS = 2;
+
+/**
+ * Runs plans on better-sqlite3's single shared connection, each from BEGIN to COMMIT inside one
+ * synchronous step, and only while the host has no transaction open on it. A library transaction
+ * therefore can never join, nest in, or be rolled back by a host transaction, nor the reverse.
+ * Statements are prepared once and cached here, apart from TypeORM's cache for the host's queries.
+ */
+export class BetterSqliteExecutor implements SqlExecutor {
+  private readonly statements = new Map<string, NativeStatement>();
+  private readonly runPlan: ((plan: () => SqlPlan<unknown>) => unknown) & { immediate(plan: () => SqlPlan<unknown>): unknown };
+
+  constructor(private readonly db: NativeDatabase) {
+    this.runPlan = db.transaction((plan: () => SqlPlan<unknown>) => {
+      const steps = plan();
+      let step = steps.next(0);
+      while (!step.done) step = steps.next(this.execute(step.value));
+      return step.value;
+    });
+  }
+
+  async transaction<T>(plan: () => SqlPlan<T>): Promise<T> {
+    while (this.db.inTransaction) await new Promise((resolve) => setTimeout(resolve, HOST_TRANSACTION_POLL_MS));
+    // IMMEDIATE takes the write lock up front, so another process cannot make it fail half-way.
+    return this.runPlan.immediate(plan) as T;
+  }
+
+  async read(sql: string, params: unknown[]): Promise<SqlRows> {
+    return this.statement(sql).all(...params);
+  }
+
+  private execute(statement: SqlStatement): number | SqlRows {
+    const prepared = this.statement(statement.sql);
+    return statement.read ? prepared.all(...statement.params) : prepared.run(...statement.params).changes;
+  }
+
+  private statement(sql: string): NativeStatement {
+    let prepared = this.statements.get(sql);
+    if (prepared) {
+      // Re-inserting keeps the most recently used statements at the end of the map's order.
+      this.statements.delete(sql);
+    } else {
+      prepared = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
+    }
+    this.statements.set(sql, prepared);
+    return prepared;
+  }
+}
+
+/**
+ * Runs plans on a connection of its own from the DataSource's pool (PostgreSQL, MySQL/MariaDB),
+ * never inside a transaction the host has open.
+ */
+export class QueryRunnerExecutor implements SqlExecutor {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async transaction<T>(plan: () => SqlPlan<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner('master');
+    try {
+      await runner.connect();
+      await runner.startTransaction();
+      try {
+        const steps = plan();
+        let step = steps.next(0);
+        while (!step.done) {
+          const { sql, params, read } = step.value;
+          const result = await runner.query(sql, params, true);
+          step = steps.next(read ? (result.records as SqlRows) : Number(result.affected ?? 0));
+        }
+        await runner.commitTransaction();
+        return step.value;
+      } catch (error) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release().catch(() => undefined);
+    }
+  }
+
+  async read(sql: string, params: unknown[]): Promise<SqlRows> {
+    return this.dataSource.query(sql, params);
+  }
+}

@@ -1,0 +1,191 @@
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import { ConfigurationError, TaskConflictError } from '../../manager/errors.js';
+import type { Logger } from '../../manager/task-manager-options.js';
+import type {
+  ListQuery, RecordPatch, RecordStore, StoreCleanupResult, TaskPage, TaskRecord,
+} from '../record-store.js';
+import { resolveRecordMapping, type FieldMap, type MappedColumn, type StatusValues } from './record-mapping.js';
+import { RecordSql, type LockTable } from './record-sql.js';
+import { BetterSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows } from './sql-executor.js';
+import { StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
+import { WriteBuffer } from './write-buffer.js';
+
+/** Options of {@link TypeOrmRecordStore}. */
+export interface TypeOrmRecordStoreOptions {
+  /** The host's DataSource; it must be initialized before the store opens. */
+  dataSource: DataSource;
+  /**
+   * The record model: a decorated class or an EntitySchema registered in the DataSource.
+   * @defaultValue `StablehandTaskRecord`
+   */
+  entity?: EntityTarget<ObjectLiteral>;
+  /**
+   * Logical record keys to the entity's property names.
+   * @defaultValue each key to the property of the same name, when the entity has one
+   */
+  fieldMap?: FieldMap;
+  /**
+   * The host's words for the statuses.
+   * @defaultValue the status names themselves
+   */
+  statusValues?: StatusValues;
+  /**
+   * Receives write failures the store retries.
+   * @defaultValue `console`
+   */
+  logger?: Logger;
+  /**
+   * How long `close()` waits for queued writes before giving up on them, in milliseconds.
+   * @defaultValue 10000
+   */
+  closeTimeoutMs?: number;
+}
+
+/**
+ * Stores records in the host's database through its TypeORM DataSource (better-sqlite3,
+ * PostgreSQL, MySQL/MariaDB), in the host's own entity and column names. Writes are group
+ * committed in their own transactions, which never mix with the host's.
+ */
+export class TypeOrmRecordStore implements RecordStore {
+  private readonly options: TypeOrmRecordStoreOptions;
+  private sqlInstance: RecordSql | null = null;
+  private executorInstance: SqlExecutor | null = null;
+  private buffer: WriteBuffer | null = null;
+
+  constructor(options: TypeOrmRecordStoreOptions) {
+    if (!options || typeof options !== 'object' || !options.dataSource || typeof options.dataSource.getMetadata !== 'function') {
+      throw new ConfigurationError('TypeOrmRecordStore needs a TypeORM DataSource as its dataSource option.');
+    }
+    this.options = options;
+  }
+
+  async open(): Promise<void> {
+    const { dataSource } = this.options;
+    if (!dataSource.isInitialized) {
+      throw new ConfigurationError('The DataSource is not initialized: await dataSource.initialize() before starting the task manager.');
+    }
+    const mapping = resolveRecordMapping(dataSource, this.options.entity ?? StablehandTaskRecord, this.options.fieldMap, this.options.statusValues);
+    this.sqlInstance = new RecordSql(dataSource, mapping, lockTable(dataSource));
+    this.executorInstance = dataSource.options.type === 'better-sqlite3'
+      ? new BetterSqliteExecutor((dataSource.driver as unknown as { databaseConnection: ConstructorParameters<typeof BetterSqliteExecutor>[0] }).databaseConnection)
+      : new QueryRunnerExecutor(dataSource);
+    this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.options.logger ?? console);
+  }
+
+  async close(): Promise<void> {
+    if (!this.buffer) return;
+    const timeoutMs = this.options.closeTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); });
+    const gaveUp = await Promise.race([this.buffer.flush().then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (gaveUp) (this.options.logger ?? console).error(`[stablehand] queued record writes were not saved within ${timeoutMs} ms of close()`);
+  }
+
+  async create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
+    if (lockKeys.length === 0) return this.writes.insert(record);
+    // Terminal states still queued here must land first, or their locks would look held.
+    await this.writes.flush();
+    const conflict = await this.executor.transaction(() => this.lockAndInsert(record, lockKeys));
+    if (conflict) throw conflict;
+  }
+
+  update(id: string, patch: RecordPatch): void {
+    this.writes.update(id, patch);
+  }
+
+  markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {
+    this.writes.markCleanedUp(id, at, releaseLocks);
+  }
+
+  flush(): Promise<void> {
+    return this.writes.flush();
+  }
+
+  async get(id: string): Promise<TaskRecord | null> {
+    const { sql, params } = this.sql.selectById(id);
+    const rows = await this.executor.read(sql, params);
+    return rows.length ? this.sql.decode(rows[0]) : null;
+  }
+
+  async list(query: ListQuery): Promise<TaskPage> {
+    const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status];
+    const { sql, params } = this.sql.selectPage(statuses, query.before, query.limit + 1);
+    const tasks = this.sql.decodeAll(await this.executor.read(sql, params));
+    const more = tasks.length > query.limit;
+    if (more) tasks.length = query.limit;
+    return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
+  }
+
+  async abandonActive(message: string, at: Date): Promise<number> {
+    const sql = this.sql;
+    return this.executor.transaction(function* abandon(): SqlPlan<number> {
+      const changed = (yield sql.abandonActive(message, at)) as number;
+      if (sql.locks) yield sql.releaseFinishedLocks();
+      return changed;
+    });
+  }
+
+  async cleanup(olderThan: Date, deleteRecords: boolean): Promise<StoreCleanupResult> {
+    await this.writes.flush();
+    const sql = this.sql;
+    return this.executor.transaction(function* sweep(): SqlPlan<StoreCleanupResult> {
+      const locksReleased = sql.locks ? (yield sql.releaseFinishedLocks()) as number : 0;
+      const namesQuery = sql.sweptTaskNames(olderThan, !deleteRecords);
+      const names = namesQuery ? (yield namesQuery) as SqlRows : [];
+      const statement = sql.sweep(olderThan, deleteRecords);
+      const swept = statement ? (yield statement) as number : 0;
+      return {
+        locksReleased,
+        recordsMarked: deleteRecords ? 0 : swept,
+        recordsDeleted: deleteRecords ? swept : 0,
+        taskNames: swept > 0 ? names.map((row) => String(row.taskName)) : [],
+      };
+    });
+  }
+
+  private *lockAndInsert(record: TaskRecord, keys: readonly string[]): SqlPlan<TaskConflictError | null> {
+    const sql = this.sql;
+    yield sql.deleteStaleLocks(keys);
+    const taken = (yield sql.insertLocks(record.id, keys, record.createdAt ?? new Date())) as number;
+    if (taken < keys.length) {
+      const holders = ((yield sql.lockHolders(keys)) as SqlRows).filter((row) => row.taskId !== record.id);
+      // Throwing rolls the transaction back, so none of this task's locks stay behind.
+      throw new TaskConflictError(holders.map((row) => String(row.objectKey)), String(holders[0]?.taskId ?? 'unknown'));
+    }
+    yield sql.insert([record]);
+    return null;
+  }
+
+  private get sql(): RecordSql {
+    return this.ready(this.sqlInstance);
+  }
+
+  private get executor(): SqlExecutor {
+    return this.ready(this.executorInstance);
+  }
+
+  private get writes(): WriteBuffer {
+    return this.ready(this.buffer);
+  }
+
+  private ready<T>(value: T | null): T {
+    if (value === null) throw new ConfigurationError('The record store is not open: the task manager opens it at start().');
+    return value;
+  }
+}
+
+function lockTable(dataSource: DataSource): LockTable | null {
+  if (!dataSource.hasMetadata(StablehandTaskLock)) return null;
+  const metadata = dataSource.getMetadata(StablehandTaskLock);
+  const column = (property: string) => metadata.findColumnWithPropertyPath(property) as MappedColumn['metadata'];
+  const escape = (name: string) => dataSource.driver.escape(name);
+  const lockedAt = column('lockedAt');
+  return {
+    table: metadata.tablePath.split('.').map(escape).join('.'),
+    objectKey: escape(column('objectKey').databaseName),
+    taskId: escape(column('taskId').databaseName),
+    lockedAt: escape(lockedAt.databaseName),
+    lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date' },
+  };
+}

@@ -1,0 +1,76 @@
+import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { RecordStore } from '../adapters/record-store.js';
+import type { FieldMap, StatusValues } from '../adapters/typeorm/record-mapping.js';
+import { TypeOrmRecordStore } from '../adapters/typeorm/typeorm-record-store.js';
+import { ConfigurationError } from './errors.js';
+import { TaskManager } from './task-manager.js';
+import type { TaskManagerOptions } from './task-manager-options.js';
+
+/** Options of a {@link ModelTrackingTaskManager}; each may instead be a class field of a subclass. */
+export interface ModelTrackingTaskManagerOptions extends Omit<TaskManagerOptions, 'store'> {
+  /** The host's TypeORM DataSource, initialized before `start()`. */
+  dataSource?: DataSource;
+  /**
+   * The record model: a decorated entity class or an EntitySchema, registered in the DataSource.
+   * @defaultValue `StablehandTaskRecord`
+   */
+  entity?: EntityTarget<ObjectLiteral>;
+  /**
+   * Logical record keys to the entity's property names; `null` leaves a key unstored.
+   * @defaultValue each key to the property of the same name, when the entity has one
+   */
+  fieldMap?: FieldMap;
+  /**
+   * The host's words for the statuses, e.g. `{ RUNNING: 'in_progress', DONE: 'success' }`.
+   * @defaultValue the status names themselves
+   */
+  statusValues?: StatusValues;
+}
+
+/**
+ * A {@link TaskManager} that records every lifecycle event in a record model the host owns,
+ * through its TypeORM DataSource. Configure it with constructor options or with class fields on a
+ * subclass (constructor options win); the fieldMap is checked against the entity at `start()`.
+ *
+ * @example
+ * ```ts
+ * class AppTaskManager extends ModelTrackingTaskManager {
+ *   entity = ImportJob;
+ *   fieldMap = { taskName: 'kind', status: 'state', message: 'note' };
+ *   statusValues = { RUNNING: 'in_progress', DONE: 'success' };
+ *   protected override formatUser(user: unknown) { return (user as User | undefined)?.email ?? 'system'; }
+ * }
+ * const manager = new AppTaskManager({ dataSource });
+ * ```
+ */
+export class ModelTrackingTaskManager extends TaskManager {
+  /** The DataSource, when set as a class field. */
+  declare dataSource?: DataSource;
+  /** The record model, when set as a class field. */
+  declare entity?: EntityTarget<ObjectLiteral>;
+  /** The fieldMap, when set as a class field. */
+  declare fieldMap?: FieldMap;
+  /** The status vocabulary, when set as a class field. */
+  declare statusValues?: StatusValues;
+  private readonly trackingOptions: ModelTrackingTaskManagerOptions;
+
+  constructor(options: ModelTrackingTaskManagerOptions = {}) {
+    super(options);
+    this.trackingOptions = options;
+  }
+
+  /** Builds the TypeORM record store from the options and class fields; called by `start()`. */
+  protected override createStore(): RecordStore {
+    const dataSource = this.trackingOptions.dataSource ?? this.dataSource;
+    if (!dataSource) {
+      throw new ConfigurationError('ModelTrackingTaskManager needs a dataSource: pass it as an option or set it as a class field.');
+    }
+    return new TypeOrmRecordStore({
+      dataSource,
+      entity: this.trackingOptions.entity ?? this.entity,
+      fieldMap: this.trackingOptions.fieldMap ?? this.fieldMap,
+      statusValues: this.trackingOptions.statusValues ?? this.statusValues,
+      logger: this.config.logger,
+    });
+  }
+}
