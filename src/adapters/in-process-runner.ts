@@ -12,11 +12,20 @@ export interface InProcessRunnerOptions {
 
 /** Runs jobs in this process, first in first out, at most `concurrency` at a time. */
 export class InProcessRunner implements TaskRunner {
+  /** How many jobs run at once. */
   readonly concurrency: number;
-  private readonly queue = new Map<string, TaskJob>();
+  // An array with a moving head is the cheapest FIFO; removed jobs stay in it as holes, skipped
+  // because they are no longer in `waiting`.
+  private order: string[] = [];
+  private head = 0;
+  private readonly waiting = new Map<string, TaskJob>();
   private execute: JobExecutor | null = null;
   private running = 0;
   private stopped = false;
+  private readonly onSettled = (): void => {
+    this.running--;
+    this.drain();
+  };
 
   constructor(options: InProcessRunnerOptions = {}) {
     const concurrency = options.concurrency ?? 4;
@@ -33,38 +42,43 @@ export class InProcessRunner implements TaskRunner {
   }
 
   enqueue(job: TaskJob): void {
-    this.queue.set(job.id, job);
+    this.waiting.set(job.id, job);
+    this.order.push(job.id);
     this.drain();
   }
 
   remove(id: string): boolean {
-    return this.queue.delete(id);
+    return this.waiting.delete(id);
   }
 
   async stop(): Promise<string[]> {
     this.stopped = true;
-    const dropped = [...this.queue.keys()];
-    this.queue.clear();
+    const dropped = [...this.waiting.keys()];
+    this.waiting.clear();
+    this.order = [];
+    this.head = 0;
     return dropped;
   }
 
   /** Number of jobs waiting for a free slot. */
   get queued(): number {
-    return this.queue.size;
+    return this.waiting.size;
   }
 
   private drain(): void {
     const execute = this.execute;
     if (!execute) return;
-    // A Map iterates in insertion order, so taking its first key keeps the queue FIFO.
-    while (!this.stopped && this.running < this.concurrency && this.queue.size > 0) {
-      const [id, job] = this.queue.entries().next().value as [string, TaskJob];
-      this.queue.delete(id);
+    while (!this.stopped && this.running < this.concurrency && this.head < this.order.length) {
+      const id = this.order[this.head++];
+      const job = this.waiting.get(id);
+      if (!job) continue;
+      this.waiting.delete(id);
       this.running++;
-      execute(job).catch(() => undefined).finally(() => {
-        this.running--;
-        this.drain();
-      });
+      execute(job).then(this.onSettled, this.onSettled);
+    }
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
     }
   }
 }

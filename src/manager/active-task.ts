@@ -16,7 +16,6 @@ export interface PendingProgress {
  */
 export class ActiveTask {
   status: TaskStatus = 'PENDING';
-  readonly controller = new AbortController();
   startedAt: Date | null = null;
   abortCause: AbortCause | null = null;
   lastProgressWrite = Number.NEGATIVE_INFINITY;
@@ -38,6 +37,28 @@ export class ActiveTask {
     readonly createdAt: Date,
     readonly holdsLocks: boolean,
   ) {}
+
+  // Made on first use of `signal`: most handlers never read it, and a controller per task is a
+  // measurable share of the write path.
+  private controller: AbortController | null = null;
+  private abortReason: unknown = undefined;
+
+  /** The handler's signal. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortCause) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts the handler's signal, once, remembering why. */
+  abort(cause: AbortCause, reason: DOMException): void {
+    if (this.abortCause) return;
+    this.abortCause = cause;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
 
   get finished(): boolean {
     return this.status === 'DONE' || this.status === 'FAILED' || this.status === 'CANCELLED';

@@ -21,7 +21,9 @@ export class ProgressReporter {
       taskName: task.taskName,
       label: task.label,
       input,
-      signal: task.controller.signal,
+      get signal() {
+        return task.signal;
+      },
       progress: (value, message) => this.report(task, value, message),
     };
   }

@@ -76,11 +76,13 @@ export class TaskManager {
   private startPromise: Promise<void> | null = null;
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
+  private readonly hooked: boolean;
 
   constructor(options: TaskManagerOptions = {}) {
     this.config = resolveTaskManagerOptions(options);
     this.options = options;
     this.runner = options.runner ?? new InProcessRunner({ concurrency: this.config.concurrency });
+    this.hooked = this.onLifecycle !== TaskManager.prototype.onLifecycle;
     this.progress = new ProgressReporter(this.config.progressIntervalMs, (task) => this.writeProgress(task));
   }
 
@@ -181,9 +183,9 @@ export class TaskManager {
     }
     for (const task of [...this.active.values()]) {
       if (task.status !== 'RUNNING') continue;
-      task.abortCause = 'stop';
-      this.finish(task, 'FAILED', { error: 'Interrupted — the app stopped before the task finished' });
-      task.controller.abort(new DOMException('The task manager stopped', 'AbortError'));
+      if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
+      else this.finish(task, 'FAILED', { error: 'Interrupted — the app stopped before the task finished' });
+      task.abort('stop', new DOMException('The task manager stopped', 'AbortError'));
     }
     await this.store.close();
     this.state = 'stopped';
@@ -254,8 +256,7 @@ export class TaskManager {
     }
     if (task?.status === 'RUNNING') {
       if (task.abortCause !== 'cancel') {
-        task.abortCause = 'cancel';
-        task.controller.abort(new DOMException('The task was cancelled', 'AbortError'));
+        task.abort('cancel', new DOMException('The task was cancelled', 'AbortError'));
         this.startGrace(task, () => this.finish(task as ActiveTask, 'CANCELLED', { message: 'Cancelled' }));
       }
       return { id, status: 'CANCELLING' };
@@ -375,14 +376,15 @@ export class TaskManager {
 
   private track(job: TaskJob): Promise<void> {
     const execution = this.execute(job);
+    if (execution === SETTLED) return execution;
     this.executions.add(execution);
     void execution.finally(() => this.executions.delete(execution));
     return execution;
   }
 
-  private async execute(job: TaskJob): Promise<void> {
+  private execute(job: TaskJob): Promise<void> {
     const task = this.active.get(job.id);
-    if (!task || task.status !== 'PENDING') return;
+    if (!task || task.status !== 'PENDING') return SETTLED;
     const now = this.config.now();
     task.status = 'RUNNING';
     task.startedAt = now;
@@ -390,14 +392,28 @@ export class TaskManager {
     this.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
     const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
     if (timeoutMs !== undefined) task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
-    const slotReleased = new Promise<void>((resolve) => { task.releaseSlot = resolve; });
-    const context = this.progress.context(task, job.input);
-    const handled = (async () => task.definition.run(context))().then(
-      (result) => this.settle(task, true, result),
-      (error: unknown) => this.settle(task, false, error),
-    );
-    await Promise.race([handled, slotReleased]);
-    if (task.graceTimer) clearTimeout(task.graceTimer);
+    let outcome: unknown;
+    try {
+      outcome = task.definition.run(this.progress.context(task, job.input));
+    } catch (error) {
+      this.settle(task, false, error);
+      return SETTLED;
+    }
+    // A handler that returns a plain value is settled at once, without a promise per task.
+    if (!isThenable(outcome)) {
+      this.settle(task, true, outcome);
+      return SETTLED;
+    }
+    return new Promise<void>((resolve) => {
+      // Resolved early by the grace timer when a handler ignores its aborted signal.
+      task.releaseSlot = resolve;
+      const done = (ok: boolean) => (value: unknown) => {
+        this.settle(task, ok, value);
+        if (task.graceTimer) clearTimeout(task.graceTimer);
+        resolve();
+      };
+      outcome.then(done(true), done(false));
+    });
   }
 
   private settle(task: ActiveTask, ok: boolean, outcome: unknown): void {
@@ -409,10 +425,9 @@ export class TaskManager {
 
   private timeOut(task: ActiveTask, timeoutMs: number): void {
     if (task.finished) return;
-    task.abortCause = 'timeout';
     const message = `Timed out after ${timeoutMs} ms`;
     this.finish(task, 'FAILED', { error: message });
-    task.controller.abort(new DOMException(message, 'TimeoutError'));
+    task.abort('timeout', new DOMException(message, 'TimeoutError'));
     this.startGrace(task);
   }
 
@@ -461,6 +476,8 @@ export class TaskManager {
   }
 
   private emit(event: LifecycleEventName, task: ActiveTask, fields: Partial<LifecyclePayload> & { timestamp: Date }): void {
+    // Nobody listening and no hook overridden: skip building a payload, six times per task.
+    if (!this.hooked && !this.emitter.all.get(event)?.length) return;
     const payload: LifecyclePayload = {
       id: task.id, taskName: task.taskName, label: task.label, user: task.user, affected: task.affected, ...fields,
     };
@@ -478,6 +495,12 @@ export class TaskManager {
   private hookFailed(event: LifecycleEventName, error: unknown): void {
     this.config.logger.error(`[stablehand] onLifecycle("${event}") threw; the task goes on`, error);
   }
+}
+
+const SETTLED: Promise<void> = Promise.resolve();
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function errorMessage(error: unknown): string {

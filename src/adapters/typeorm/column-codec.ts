@@ -8,6 +8,10 @@ import type { MappedColumn, RecordMapping } from './record-mapping.js';
  * and dates and booleans go through the TypeORM driver so the host's repositories read them back
  * exactly as if TypeORM had written them.
  */
+// Timestamps of one flush mostly share a millisecond; converting each only once saves the
+// driver's string formatting on the hot write path.
+let lastDate = { column: null as MappedColumn | null, time: Number.NaN, encoded: null as unknown };
+
 export function encodeValue(column: MappedColumn, value: unknown, driver: Driver, mapping: RecordMapping): unknown {
   if (value === null || value === undefined) return null;
   if (column.key === 'status') return mapping.toDbStatus[value as TaskStatus];
@@ -21,6 +25,13 @@ export function encodeValue(column: MappedColumn, value: unknown, driver: Driver
       if (typeof value === 'number') return value;
       const percent = typeof value === 'object' ? (value as { percent?: unknown }).percent : value;
       return typeof percent === 'number' && Number.isFinite(percent) ? percent : null;
+    }
+    case 'date': {
+      const time = value instanceof Date ? value.getTime() : Number.NaN;
+      if (time === lastDate.time && column === lastDate.column) return lastDate.encoded;
+      const encoded = driver.preparePersistentValue(value, column.metadata);
+      if (!Number.isNaN(time)) lastDate = { column, time, encoded };
+      return encoded;
     }
     default:
       return driver.preparePersistentValue(value, column.metadata);

@@ -15,14 +15,16 @@ const TERMINAL: readonly TaskStatus[] = ['DONE', 'FAILED', 'CANCELLED'];
 /** What differs between the SQL dialects stablehand writes. */
 interface Dialect {
   placeholder(index: number): string;
+  /** Whether `UPDATE ... FROM (VALUES ...)` changes many records in one statement. */
+  multiRowUpdate: boolean;
   insertIgnore(table: string, columns: string, values: string): string;
 }
 
 const QUESTION_MARK: Dialect['placeholder'] = () => '?';
 const DIALECTS: Record<string, Dialect> = {
-  sqlite: { placeholder: QUESTION_MARK, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
-  postgres: { placeholder: (i) => `$${i}`, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
-  mysql: { placeholder: QUESTION_MARK, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
+  sqlite: { placeholder: QUESTION_MARK, multiRowUpdate: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  postgres: { placeholder: (i) => `$${i}`, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  mysql: { placeholder: QUESTION_MARK, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 const DIALECT_OF_DRIVER: Record<string, keyof typeof DIALECTS> = {
   'better-sqlite3': 'sqlite', sqlite: 'sqlite', postgres: 'postgres', mysql: 'mysql', mariadb: 'mysql',
@@ -93,6 +95,39 @@ export class RecordSql {
     });
     const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
     params.push(id, ...this.statusValues(ACTIVE));
+    return { sql, params };
+  }
+
+  /** Whether {@link RecordSql.guardedUpdateMany} is available on this database. */
+  get multiRowUpdate(): boolean {
+    return this.dialect.multiRowUpdate;
+  }
+
+  /** The stored keys of a patch, in column order: records whose patches share them share one UPDATE. */
+  storedKeys(patch: RecordPatch): RecordKey[] {
+    return this.insertKeys.filter((key) => key in patch);
+  }
+
+  /**
+   * One UPDATE of several records that change the same `keys` (their count must be one of
+   * {@link INSERT_CHUNK_SIZES}), each applied only while the record is PENDING or RUNNING.
+   */
+  guardedUpdateMany(keys: readonly RecordKey[], entries: ReadonlyArray<readonly [string, RecordPatch]>): SqlStatement {
+    const sql = this.text(`updateMany:${entries.length}:${keys.join(',')}`, () => {
+      let index = 0;
+      const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + 2}`).join(', ');
+      // The unary + keeps SQLite from driving the join from the status index, which would scan
+      // every active record once per row of the VALUES list.
+      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(entries.length, keys.length + 1)}) AS v ` +
+        `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(++index + entries.length * (keys.length + 1))}, ` +
+        `${this.dialect.placeholder(++index + entries.length * (keys.length + 1))})`;
+    });
+    const params: unknown[] = [];
+    for (const [id, patch] of entries) {
+      params.push(id);
+      for (const key of keys) params.push(this.encode(key, patch[key as keyof RecordPatch]));
+    }
+    params.push(...this.statusValues(ACTIVE));
     return { sql, params };
   }
 

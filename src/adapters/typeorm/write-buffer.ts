@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '../../manager/errors.js';
 import type { Logger } from '../../manager/task-manager-options.js';
 import { isTerminalStatus } from '../../manager/types.js';
-import type { RecordPatch, TaskRecord } from '../record-store.js';
+import type { RecordKey, RecordPatch, TaskRecord } from '../record-store.js';
 import { INSERT_CHUNK_SIZES, type RecordSql } from './record-sql.js';
 import type { SqlExecutor, SqlPlan } from './sql-executor.js';
 
@@ -100,28 +100,38 @@ export class WriteBuffer {
   }
 
   private *plan(batch: Batch): SqlPlan<void> {
-    let offset = 0;
-    const records = batch.inserts.map((insert) => insert.record);
-    while (offset < records.length) {
-      const size = INSERT_CHUNK_SIZES.find((chunk) => chunk <= records.length - offset) as number;
-      yield this.sql.insert(records.slice(offset, offset + size));
-      offset += size;
-    }
+    const sql = this.sql;
+    for (const chunk of chunked(batch.inserts.map((insert) => insert.record))) yield sql.insert(chunk);
+    // Folding the cleanup mark into the terminal update saves a statement per task; records whose
+    // update the guard skipped (already final) get the mark on its own below.
     const folded = new Set<string>();
+    const foldCleanup = sql.has('cleanedUp');
+    const groups = new Map<string, Array<readonly [string, RecordPatch]>>();
     for (const [id, patch] of batch.updates) {
-      const cleanup = batch.cleanups.get(id);
-      // Folding the cleanup mark into the terminal update saves a statement per task; if the guard
-      // skipped that update (the record was already final), the mark is written on its own below.
-      const statement = this.sql.guardedUpdate(id, cleanup && this.sql.has('cleanedUp') ? { ...patch, cleanedUp: true } : patch);
-      const changed = statement ? yield statement : 0;
-      if (cleanup && changed !== 0 && this.sql.has('cleanedUp')) folded.add(id);
+      if (foldCleanup && batch.cleanups.has(id)) patch.cleanedUp = true;
+      if (!sql.multiRowUpdate) {
+        const statement = sql.guardedUpdate(id, patch);
+        if (statement && (yield statement) !== 0 && patch.cleanedUp) folded.add(id);
+        continue;
+      }
+      const keys = sql.storedKeys(patch).join(',');
+      const group = groups.get(keys);
+      if (group) group.push([id, patch]);
+      else groups.set(keys, [[id, patch]]);
+    }
+    for (const [keys, entries] of groups) {
+      if (!keys) continue;
+      for (const chunk of chunked(entries)) {
+        const changed = yield sql.guardedUpdateMany(keys.split(',') as RecordKey[], chunk);
+        if (changed === chunk.length) for (const [id, patch] of chunk) if (patch.cleanedUp) folded.add(id);
+      }
     }
     for (const [id, cleanup] of batch.cleanups) {
       if (!folded.has(id)) {
-        const statement = this.sql.markCleanedUp(id, cleanup.at);
+        const statement = sql.markCleanedUp(id, cleanup.at);
         if (statement) yield statement;
       }
-      if (cleanup.releaseLocks && this.sql.locks) yield this.sql.releaseLocks(id);
+      if (cleanup.releaseLocks && sql.locks) yield sql.releaseLocks(id);
     }
   }
 
@@ -140,11 +150,25 @@ export class WriteBuffer {
   }
 }
 
-/** Merges a guarded change; a change queued after a terminal one is dropped, as the database would. */
+/**
+ * Merges a guarded change; a change queued after a terminal one is dropped, as the database would.
+ * The first patch of a record is kept as is and later ones are merged into it: callers hand over
+ * fresh objects and never touch them again.
+ */
 export function mergeGuarded(updates: Map<string, RecordPatch>, id: string, patch: RecordPatch): void {
   const pending = updates.get(id);
-  if (!pending) updates.set(id, { ...patch });
+  if (!pending) updates.set(id, patch);
   else if (!(pending.status && isTerminalStatus(pending.status))) Object.assign(pending, patch);
+}
+
+/** Cuts items into runs whose lengths come from {@link INSERT_CHUNK_SIZES}, largest first. */
+function* chunked<T>(items: readonly T[]): Generator<T[]> {
+  let offset = 0;
+  while (offset < items.length) {
+    const size = INSERT_CHUNK_SIZES.find((chunk) => chunk <= items.length - offset) as number;
+    yield items.slice(offset, offset + size);
+    offset += size;
+  }
 }
 
 function emptyBatch(): Batch {

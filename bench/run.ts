@@ -1,0 +1,128 @@
+/**
+ * Write-path benchmark (`npm run bench`). Prints, from one run on one machine:
+ * - tasks/s of the library: N tasks launched through the public API (at most 1,000 launches in
+ *   flight), each reporting progress once and returning a small result, timed until every record
+ *   is terminal in a SQLite file;
+ * - tasks/s of the raw floor: better-sqlite3 running the same per-task statements (insert,
+ *   running, progress, done) in 500-statement transactions, measured before and after the library
+ *   because the floor alone drifts by up to 1.5x within one process;
+ * - their ratio, and heap growth across 100,000 finished tasks.
+ */
+// The built package, as a host runs it (`npm run bench` builds it first).
+import { ModelTrackingTaskManager } from '../dist/index.js';
+import { fmt, freshDataSource } from './support.js';
+
+const N = Number(process.env.BENCH_TASKS ?? 10_000);
+const IN_FLIGHT = 1_000;
+const HEAP_TASKS = Number(process.env.BENCH_HEAP_TASKS ?? 100_000);
+
+interface NativeDb {
+  prepare(sql: string): { run(...params: unknown[]): unknown };
+  exec(sql: string): void;
+}
+
+async function floor(): Promise<number> {
+  const dataSource = await freshDataSource('floor');
+  const db = (dataSource.driver as unknown as { databaseConnection: NativeDb }).databaseConnection;
+  const insert = db.prepare(
+    'INSERT INTO stablehand_task (id, task_name, label, status, message, progress, user_label, affected, input, result, error, ' +
+    'cleaned_up, created_at, started_at, updated_at, completed_at, failed_at, duration) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const running = db.prepare('UPDATE stablehand_task SET status = ?, started_at = ?, updated_at = ? WHERE id = ?');
+  const progress = db.prepare('UPDATE stablehand_task SET progress = ?, updated_at = ? WHERE id = ?');
+  const done = db.prepare('UPDATE stablehand_task SET status = ?, result = ?, completed_at = ?, duration = ?, updated_at = ? WHERE id = ?');
+  const started = performance.now();
+  let statements = 0;
+  db.exec('BEGIN');
+  for (let i = 0; i < N; i++) {
+    const id = `floor-${String(i).padStart(10, '0')}`;
+    const now = new Date().toISOString().replace('T', ' ').slice(0, 23);
+    insert.run(id, 'bench', 'Bench task', 'PENDING', null, null, 'Anonymous', null, null, null, null, 0, now, null, now, null, null, null);
+    running.run('RUNNING', now, now, id);
+    progress.run(50, now, id);
+    done.run('DONE', '{"ok":true}', now, 0.001, now, id);
+    statements += 4;
+    if (statements % 500 === 0) {
+      db.exec('COMMIT');
+      db.exec('BEGIN');
+    }
+  }
+  db.exec('COMMIT');
+  const rate = N / ((performance.now() - started) / 1000);
+  await dataSource.destroy();
+  return rate;
+}
+
+async function library(tasks: number, onProgress?: (done: number) => void): Promise<number> {
+  const dataSource = await freshDataSource('library');
+  const manager = new ModelTrackingTaskManager({ dataSource, concurrency: 64 });
+  manager.define('bench', {
+    label: 'Bench task',
+    run: ({ progress }) => {
+      progress(50);
+      return { ok: true };
+    },
+  });
+  await manager.start();
+  let finished = 0;
+  manager.on('cleanup', () => {
+    finished++;
+    if (onProgress && finished % 10_000 === 0) onProgress(finished);
+  });
+  const started = performance.now();
+  let launched = 0;
+  const worker = async () => {
+    while (launched < tasks) {
+      launched++;
+      await manager.launch('bench');
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  const terminal = async () => Number((await dataSource.query(
+    "SELECT COUNT(*) AS n FROM stablehand_task WHERE status IN ('DONE', 'FAILED', 'CANCELLED')",
+  ))[0].n);
+  // Counting rows is not free, so the database is asked only once every task has cleaned up.
+  while (finished < tasks) await new Promise((resolve) => setTimeout(resolve, 1));
+  while ((await terminal()) < tasks) await new Promise((resolve) => setTimeout(resolve, 1));
+  const rate = tasks / ((performance.now() - started) / 1000);
+  await manager.stop();
+  await dataSource.destroy();
+  return rate;
+}
+
+function heapMb(): number {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+async function heapGrowth(): Promise<{ at10k: number; atEnd: number } | null> {
+  if (!globalThis.gc || HEAP_TASKS < 20_000) return null;
+  const samples: number[] = [];
+  await library(HEAP_TASKS, () => samples.push(heapMb()));
+  return { at10k: samples[0], atEnd: samples[samples.length - 1] };
+}
+
+async function main(): Promise<void> {
+  console.log(`stablehand write-path benchmark: ${fmt(N)} tasks, ${IN_FLIGHT} launches in flight, SQLite file (better-sqlite3 through TypeORM)`);
+  // Warm-up, so that both sides are measured with their code optimised.
+  await library(N);
+  await floor();
+  const floorBefore = await floor();
+  const lib = await library(N);
+  const floorAfter = await floor();
+  const floorMean = (floorBefore + floorAfter) / 2;
+  console.log(`raw floor (before):  ${fmt(floorBefore)} tasks/s`);
+  console.log(`library:             ${fmt(lib)} tasks/s`);
+  console.log(`raw floor (after):   ${fmt(floorAfter)} tasks/s`);
+  console.log(`ratio library/floor: ${fmt(lib / floorMean, 2)} (target >= 1.00)`);
+  const heap = await heapGrowth();
+  if (heap) {
+    console.log(`heap after 10,000 finished tasks: ${fmt(heap.at10k, 1)} MiB; after ${fmt(HEAP_TASKS)}: ${fmt(heap.atEnd, 1)} MiB; ` +
+      `growth ${fmt(heap.atEnd - heap.at10k, 1)} MiB (${fmt(((heap.atEnd - heap.at10k) * 2 ** 20) / (HEAP_TASKS - 10_000), 1)} bytes/task)`);
+  } else {
+    console.log('heap growth: skipped (run with node --expose-gc)');
+  }
+}
+
+await main();

@@ -1,0 +1,26 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { CreateStablehandTables1732000000000, stablehandEntities } from '../dist/index.js';
+
+/** A fresh SQLite file with the bundled tables, opened through TypeORM as a host would. */
+export async function freshDataSource(name: string): Promise<DataSource> {
+  const dir = mkdtempSync(join(tmpdir(), 'stablehand-bench-'));
+  const dataSource = new DataSource({
+    type: 'better-sqlite3',
+    database: join(dir, `${name}.db`),
+    enableWAL: true,
+    entities: stablehandEntities,
+    migrations: [CreateStablehandTables1732000000000],
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations();
+  return dataSource;
+}
+
+/** Formats a number with thousands separators. */
+export function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

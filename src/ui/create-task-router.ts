@@ -1,0 +1,110 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { ConfigurationError } from '../manager/errors.js';
+import { resolveTaskUiOptions, type TaskUiOptions } from './router-options.js';
+import { TaskUi, type UiRequest, type UiResponse } from './task-ui.js';
+import { findMissingManagerMember, type TaskRouterManager } from './task-manager-port.js';
+
+/**
+ * Options of {@link createTaskRouter}. `authorize` and `getUser` receive the Express request.
+ * Every option and its default is described on {@link TaskUiOptions}.
+ */
+export interface TaskRouterOptions extends TaskUiOptions<Request> {}
+
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function toUiRequest(req: Request, res: Response, parseJson: express.RequestHandler): UiRequest<Request> {
+  const present = hasBody(req);
+  const id = req.params['id'];
+  return {
+    raw: req,
+    baseUrl: req.baseUrl,
+    query: req.query as Record<string, unknown>,
+    taskId: typeof id === 'string' ? id : undefined,
+    header(name) {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    secure: req.secure,
+    wantsHtml: req.accepts(['json', 'html']) === 'html',
+    body: { present, json: present && typeof req.is(JSON_TYPES) === 'string' },
+    readJsonBody() {
+      return new Promise((resolve, reject) => {
+        parseJson(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body as unknown)));
+      });
+    },
+  };
+}
+
+function send(res: Response, response: UiResponse): void {
+  res.status(response.status);
+  for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Length', Buffer.byteLength(response.body));
+  // res.end rather than res.send: send would add its own ETag and freshness handling.
+  res.end(response.body);
+}
+
+/**
+ * Builds an Express 5 router serving the task page and its JSON API. Mount it anywhere
+ * (`app.use('/tasks', createTaskRouter(manager))`); every URL the page uses follows the mount point.
+ *
+ * Routes, relative to the mount point, trailing slash optional:
+ * `GET /` (page), `POST run/`, `GET status/`, `GET :id/` (JSON, or HTML for browsers) and
+ * `POST :id/cancel/`. The router parses its own JSON bodies and answers its own errors as
+ * `{ "error": { "code", "message" } }`, so the host app needs no other middleware.
+ *
+ * @throws ConfigurationError when `manager` lacks a needed member or an option is invalid.
+ */
+export function createTaskRouter(manager: TaskRouterManager, options?: TaskRouterOptions): Router {
+  const missing = findMissingManagerMember(manager);
+  if (missing) throw new ConfigurationError(`createTaskRouter: the manager has no ${missing}.`);
+  const resolved = resolveTaskUiOptions<Request>(options);
+  const ui = new TaskUi<Request>(manager, resolved);
+  const parseJson = express.json({ limit: resolved.bodyLimitBytes, strict: true, type: JSON_TYPES });
+
+  const handle = (route: (req: UiRequest<Request>) => Promise<UiResponse>) =>
+    async (req: Request, res: Response): Promise<void> => {
+      send(res, await route.call(ui, toUiRequest(req, res, parseJson)));
+    };
+  const refuse = (allow: string) => (_req: Request, res: Response): void => send(res, ui.methodNotAllowed(allow));
+
+  const router = express.Router({ strict: false });
+  router.get('/', handle(ui.page));
+  router.all('/', refuse('GET, HEAD'));
+  router.post('/run', handle(ui.run));
+  router.all('/run', refuse('POST'));
+  router.get('/status', handle(ui.status));
+  router.all('/status', refuse('GET, HEAD'));
+  router.get('/:id', handle(ui.detail));
+  router.all('/:id', refuse('GET, HEAD'));
+  router.post('/:id/cancel', handle(ui.cancel));
+  router.all('/:id/cancel', refuse('POST'));
+  // Scoped to this router, so the host's own error handling never sees (or has to know) our errors.
+  router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    send(res, ui.errorResponse(error));
+  });
+  return router;
+}
+
+export type {
+  TaskRouterAction,
+  TaskRouterAuthorize,
+  TaskRouterAuthorizeContext,
+  TaskRouterAuthorizeResult,
+  TaskRouterCsrfOptions,
+  TaskRouterLogger,
+} from './router-options.js';
+export type { TaskRouterErrorBody, TaskRouterErrorCode } from './http-error.js';
+export type { TaskRouterManager } from './task-manager-port.js';

@@ -1,0 +1,422 @@
+/**
+ * The page's script, inlined under the response's CSP nonce (no build step, no external file).
+ *
+ * It reads its starting state from the `#sh-data` JSON block, adopts the server-rendered rows and
+ * from then on patches them in place, keyed by task id, so rows never flicker and scroll position
+ * survives. It only writes text through `textContent`, never markup, so task strings stay inert.
+ * Plain ES2017 without template literals, so it can live inside this `String.raw` literal.
+ */
+export const PAGE_SCRIPT = String.raw`(function () {
+  'use strict';
+  var dataEl = document.getElementById('sh-data');
+  if (!dataEl) return;
+  var cfg = JSON.parse(dataEl.textContent || '{}');
+  var LOOK = {
+    PENDING: ['pending', 'Pending'], RUNNING: ['running', 'Running'], DONE: ['done', 'Done'],
+    FAILED: ['failed', 'Failed'], CANCELLED: ['cancelled', 'Cancelled']
+  };
+  var MAX_BACKOFF_MS = 30000;
+  // Elapsed times are computed against server timestamps, so correct for a client clock that is off.
+  var skew = typeof cfg.serverNow === 'number' ? cfg.serverNow - Date.now() : 0;
+  var live = document.getElementById('sh-live');
+  var notice = document.getElementById('sh-notice');
+  var errorBox = document.getElementById('sh-error');
+  var cancelling = Object.create(null);
+
+  function now() { return Date.now() + skew; }
+  function isActive(t) { return t.status === 'PENDING' || t.status === 'RUNNING'; }
+  function lookOf(t) { return LOOK[t.status] || LOOK.PENDING; }
+  function fmtSeconds(sec) {
+    var s = Math.max(0, sec);
+    if (s < 10) return (Math.floor(s * 10) / 10).toFixed(1) + ' s';
+    if (s < 60) return Math.floor(s) + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.floor(s % 60) + ' s';
+    return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
+  }
+  function fmtElapsed(sec) {
+    var s = Math.max(0, Math.floor(sec));
+    return s < 60 ? s + ' s' : fmtSeconds(s);
+  }
+  function fmtAgo(ms) {
+    var s = Math.max(0, Math.floor(ms / 1000));
+    if (s < 5) return 'just now';
+    if (s < 60) return s + ' s ago';
+    if (s < 3600) return Math.floor(s / 60) + ' min ago';
+    if (s < 86400) return Math.floor(s / 3600) + ' h ago';
+    return Math.floor(s / 86400) + ' d ago';
+  }
+  function parseTime(iso) {
+    if (!iso) return null;
+    var ms = Date.parse(iso);
+    return isNaN(ms) ? null : ms;
+  }
+  function metaText(t) {
+    if (t.status === 'PENDING') return 'queued';
+    if (t.status === 'RUNNING') {
+      var since = parseTime(t.started_at);
+      if (since === null) since = parseTime(t.created_at);
+      return since === null ? 'running' : fmtElapsed((now() - since) / 1000);
+    }
+    var parts = [];
+    if (typeof t.duration === 'number') parts.push(fmtSeconds(t.duration));
+    var ended = parseTime(t.completed_at);
+    if (ended !== null) parts.push(fmtAgo(now() - ended));
+    return parts.join(' \u00b7 ');
+  }
+  function displayText(v) {
+    if (v === null || v === undefined) return '';
+    if (typeof v === 'string') return v;
+    try { return JSON.stringify(v); } catch (e) { return String(v); }
+  }
+  function outcomeText(t) {
+    if (isActive(t)) return '';
+    return displayText(t.result) || (t.message || '');
+  }
+  function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
+  function setHidden(el, hidden) { if (el && el.hidden !== hidden) el.hidden = hidden; }
+  function setClass(el, name) { if (el && el.className !== name) el.className = name; }
+  function setAttr(el, name, value) { if (el && el.getAttribute(name) !== value) el.setAttribute(name, value); }
+  function make(tag, cls, text) {
+    var el = document.createElement(tag);
+    if (cls) el.className = cls;
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+  function announce(messages) {
+    if (!live || !messages.length) return;
+    // Clearing first makes screen readers repeat a message identical to the previous one.
+    live.textContent = '';
+    setTimeout(function () { live.textContent = messages.join('. '); }, 60);
+  }
+  function showError(message) { setText(errorBox, message || ''); setHidden(errorBox, !message); }
+  function noteServerDate(res) {
+    var header = res.headers.get('Date');
+    var ms = header ? Date.parse(header) : NaN;
+    // The Date header has whole seconds only, so it replaces the finer estimate only when far off.
+    if (!isNaN(ms) && Math.abs(ms + 500 - Date.now() - skew) > 2000) skew = ms + 500 - Date.now();
+  }
+  function post(url, body) {
+    var headers = { 'Accept': 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (cfg.csrf) headers[cfg.csrf.headerName] = cfg.csrf.token;
+    return fetch(url, {
+      method: 'POST', headers: headers, credentials: 'same-origin', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+  }
+  function errorText(res) {
+    return res.json().then(function (body) {
+      return body && body.error && body.error.message ? body.error.message : 'Request failed (' + res.status + ').';
+    }, function () { return 'Request failed (' + res.status + ').'; });
+  }
+
+  // Polls url while isBusy() holds, with If-None-Match so an unchanged answer costs a bare 304.
+  function createPoller(url, onBody, isBusy) {
+    var etag = null, timer = null, inFlight = false, again = false, failures = 0;
+    var lastSuccess = Date.now(), pausedHidden = false;
+    function schedule(ms) {
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(run, ms);
+    }
+    function updateNotice() {
+      if (!notice) return;
+      if (failures === 0) { setHidden(notice, true); return; }
+      setText(notice, 'Last updated ' + fmtAgo(Date.now() - lastSuccess) + ' \u2014 reconnecting');
+      setHidden(notice, false);
+    }
+    function settle(ok) {
+      inFlight = false;
+      if (again) { again = false; schedule(0); return; }
+      if (!ok) {
+        // Keep retrying whatever the last data said: it may be stale, and the server may be back.
+        schedule(Math.min(cfg.pollIntervalMs * Math.pow(2, failures), MAX_BACKOFF_MS));
+      } else if (isBusy()) {
+        schedule(cfg.pollIntervalMs);
+      }
+    }
+    function run() {
+      timer = null;
+      if (document.hidden) { pausedHidden = true; return; }
+      if (inFlight) { again = true; return; }
+      inFlight = true;
+      var headers = { 'Accept': 'application/json' };
+      if (etag) headers['If-None-Match'] = etag;
+      fetch(url, { headers: headers, credentials: 'same-origin', cache: 'no-store' }).then(function (res) {
+        noteServerDate(res);
+        if (res.status === 304) return null;
+        if (!res.ok) throw new Error('HTTP ' + res.status);
+        var tag = res.headers.get('ETag');
+        return res.json().then(function (body) { etag = tag; return body; });
+      }).then(function (body) {
+        failures = 0;
+        lastSuccess = Date.now();
+        updateNotice();
+        if (body) onBody(body);
+        settle(true);
+      }, function () {
+        failures += 1;
+        updateNotice();
+        settle(false);
+      });
+    }
+    document.addEventListener('visibilitychange', function () {
+      if (!document.hidden && pausedHidden) { pausedHidden = false; run(); }
+    });
+    return {
+      kick: function () { if (inFlight) again = true; else schedule(0); },
+      start: function () { if (isBusy()) schedule(cfg.pollIntervalMs); },
+      tick: updateNotice
+    };
+  }
+
+  function cancelTask(id, url, refresh, poller) {
+    cancelling[id] = true;
+    refresh();
+    post(url).then(function (res) {
+      // 409 means it finished meanwhile: either way the next poll shows the real state.
+      if (res.status === 202 || res.status === 409) { showError(''); poller.kick(); return; }
+      delete cancelling[id];
+      refresh();
+      return errorText(res).then(showError);
+    }, function () {
+      delete cancelling[id];
+      refresh();
+      showError('Could not reach the server to cancel. Try again.');
+    });
+  }
+
+  function updateCommon(root, t) {
+    var look = lookOf(t);
+    var active = isActive(t);
+    setClass(root, 'sh-task sh-task--' + look[0]);
+    setClass(root.querySelector('.sh-ind'), 'sh-ind sh-ind--' + look[0]);
+    var badge = root.querySelector('.sh-badge');
+    setClass(badge, 'sh-badge sh-badge--' + look[0]);
+    setText(badge, look[1]);
+    setText(root.querySelector('.sh-meta'), metaText(t));
+    var button = root.querySelector('.sh-cancel');
+    if (button) {
+      // A button that disappears under the keyboard focus would drop focus to the document.
+      if (!active && button === document.activeElement) {
+        var focusTarget = root.querySelector('.sh-name') || root.querySelector('a');
+        if (focusTarget) focusTarget.focus();
+      }
+      setHidden(button, !active);
+      var busy = active && !!cancelling[t.id];
+      if (!active) delete cancelling[t.id];
+      if (button.disabled !== busy) button.disabled = busy;
+      setText(button, busy ? 'Cancelling\u2026' : 'Cancel');
+      setAttr(button, 'aria-label', (busy ? 'Cancelling ' : 'Cancel ') + t.label);
+    }
+    var bar = root.querySelector('.sh-progress');
+    if (bar) {
+      var showBar = t.status === 'RUNNING' && typeof t.progress === 'number';
+      setHidden(bar, !showBar);
+      if (showBar && bar.value !== t.progress) {
+        bar.value = t.progress;
+        bar.textContent = Math.round(t.progress) + '%';
+      }
+      setAttr(bar, 'aria-label', 'Progress of ' + t.label);
+    }
+  }
+
+  function startList() {
+    var list = document.getElementById('sh-tasks');
+    var empty = document.getElementById('sh-empty');
+    var runButton = document.getElementById('sh-run');
+    var tasks = cfg.tasks || [];
+    var rows = Object.create(null);
+    var known = Object.create(null);
+    var optimistic = Object.create(null);
+    var i;
+    for (i = 0; i < list.children.length; i++) {
+      var child = list.children[i];
+      rows[child.getAttribute('data-id')] = child;
+    }
+    for (i = 0; i < tasks.length; i++) known[tasks[i].id] = tasks[i].status;
+
+    function buildRow(t) {
+      var li = make('li', 'sh-task');
+      li.setAttribute('data-id', t.id);
+      var row = make('div', 'sh-row');
+      var ind = make('span', 'sh-ind');
+      ind.setAttribute('aria-hidden', 'true');
+      ind.appendChild(make('span', 'sh-ring'));
+      ind.appendChild(make('span', 'sh-ring sh-ring--late'));
+      ind.appendChild(make('span', 'sh-dot'));
+      row.appendChild(ind);
+      var link = make('a', 'sh-name');
+      link.href = cfg.base + '/' + encodeURIComponent(t.id) + '/';
+      row.appendChild(link);
+      row.appendChild(make('span', 'sh-badge'));
+      row.appendChild(make('span', 'sh-meta'));
+      if (cfg.canCancel) {
+        var button = make('button', 'sh-cancel', 'Cancel');
+        button.type = 'button';
+        row.appendChild(button);
+      }
+      li.appendChild(row);
+      var bar = make('progress', 'sh-progress');
+      bar.max = 100;
+      bar.hidden = true;
+      li.appendChild(bar);
+      var message = make('p', 'sh-message');
+      message.hidden = true;
+      li.appendChild(message);
+      var result = make('p', 'sh-result');
+      result.hidden = true;
+      li.appendChild(result);
+      return li;
+    }
+    function updateRow(li, t) {
+      updateCommon(li, t);
+      setText(li.querySelector('.sh-name'), t.label);
+      var message = li.querySelector('.sh-message');
+      var text = isActive(t) ? (t.message || '') : '';
+      setText(message, text);
+      setHidden(message, text === '');
+      var result = li.querySelector('.sh-result');
+      var outcome = outcomeText(t);
+      setText(result, outcome);
+      setHidden(result, outcome === '');
+    }
+    function render() {
+      var shown = [];
+      var seen = Object.create(null);
+      var messages = [];
+      var id;
+      // A task just started may be missing from a poll answer that was already on its way.
+      for (id in optimistic) {
+        if (!tasks.some(function (t) { return t.id === id; })) shown.push(optimistic[id]);
+        else delete optimistic[id];
+      }
+      shown = shown.concat(tasks);
+      var cursor = list.firstElementChild;
+      for (var k = 0; k < shown.length; k++) {
+        var t = shown[k];
+        seen[t.id] = true;
+        var li = rows[t.id];
+        if (!li) { li = buildRow(t); rows[t.id] = li; }
+        updateRow(li, t);
+        if (li === cursor) cursor = cursor.nextElementSibling;
+        else list.insertBefore(li, cursor);
+        if (known[t.id] && known[t.id] !== t.status) messages.push(t.label + ': ' + lookOf(t)[1]);
+        known[t.id] = t.status;
+      }
+      while (cursor) {
+        var next = cursor.nextElementSibling;
+        id = cursor.getAttribute('data-id');
+        if (!seen[id]) { delete rows[id]; list.removeChild(cursor); }
+        cursor = next;
+      }
+      setHidden(empty, shown.length > 0);
+      announce(messages);
+    }
+    function busy() {
+      if (Object.keys(optimistic).length) return true;
+      return tasks.some(isActive);
+    }
+    var poller = createPoller(cfg.statusUrl, function (body) {
+      tasks = body.tasks || [];
+      render();
+    }, busy);
+
+    list.addEventListener('click', function (event) {
+      var target = event.target;
+      var button = target && target.closest ? target.closest('.sh-cancel') : null;
+      if (!button) return;
+      var li = button.closest('.sh-task');
+      var id = li && li.getAttribute('data-id');
+      if (!id || cancelling[id]) return;
+      cancelTask(id, cfg.base + '/' + encodeURIComponent(id) + '/cancel/', render, poller);
+    });
+
+    if (runButton) {
+      runButton.addEventListener('click', function () {
+        runButton.disabled = true;
+        post(cfg.runUrl, {}).then(function (res) {
+          if (res.status !== 201) return errorText(res).then(showError);
+          return res.json().then(function (body) {
+            showError('');
+            optimistic[body.id] = {
+              id: body.id, label: body.label, status: 'PENDING', result: null, duration: null,
+              created_at: new Date(now()).toISOString(), started_at: null, completed_at: null,
+              progress: null, message: null
+            };
+            known[body.id] = 'PENDING';
+            render();
+            announce(['Started ' + body.label]);
+            poller.kick();
+          });
+        }, function () {
+          showError('Could not reach the server. Try again.');
+        }).then(function () { runButton.disabled = false; });
+      });
+    }
+
+    setInterval(function () {
+      var all = tasks;
+      for (var j = 0; j < all.length; j++) {
+        var li = rows[all[j].id];
+        if (li) setText(li.querySelector('.sh-meta'), metaText(all[j]));
+      }
+      poller.tick();
+    }, 1000);
+    poller.start();
+  }
+
+  function timestamp(iso) {
+    return iso ? iso.slice(0, 10) + ' ' + iso.slice(11, 19) + ' UTC' : '\u2014';
+  }
+  function detailText(v) {
+    if (v === null || v === undefined || v === '') return '\u2014';
+    if (typeof v === 'string') return v;
+    try { return JSON.stringify(v, null, 2); } catch (e) { return String(v); }
+  }
+
+  function startDetail() {
+    var article = document.querySelector('#sh-app .sh-task');
+    var task = cfg.task;
+    var lastStatus = task.status;
+    function fields(t) {
+      return {
+        kind: detailText(t.kind), message: detailText(t.message),
+        progress: typeof t.progress === 'number' ? Math.round(t.progress) + '%' : '\u2014',
+        result: t.status === 'DONE' ? detailText(t.result) : '\u2014', error: detailText(t.error),
+        user: detailText(t.user), affected: detailText(t.affected),
+        created_at: timestamp(t.created_at), started_at: timestamp(t.started_at),
+        updated_at: timestamp(t.updated_at), completed_at: timestamp(t.completed_at),
+        failed_at: timestamp(t.failed_at),
+        duration: typeof t.duration === 'number' ? fmtSeconds(t.duration) : '\u2014', id: t.id
+      };
+    }
+    function render() {
+      updateCommon(article, task);
+      var values = fields(task);
+      var nodes = article.querySelectorAll('[data-field]');
+      for (var j = 0; j < nodes.length; j++) {
+        var name = nodes[j].getAttribute('data-field');
+        if (Object.prototype.hasOwnProperty.call(values, name)) setText(nodes[j], values[name]);
+      }
+      if (task.status !== lastStatus) announce([task.label + ': ' + lookOf(task)[1]]);
+      lastStatus = task.status;
+    }
+    var poller = createPoller(cfg.taskUrl, function (body) { task = body; render(); }, function () {
+      return isActive(task);
+    });
+    article.addEventListener('click', function (event) {
+      var target = event.target;
+      var button = target && target.closest ? target.closest('.sh-cancel') : null;
+      if (!button || cancelling[task.id]) return;
+      cancelTask(task.id, cfg.taskUrl + 'cancel/', render, poller);
+    });
+    setInterval(function () {
+      setText(article.querySelector('.sh-meta'), metaText(task));
+      poller.tick();
+    }, 1000);
+    poller.start();
+  }
+
+  if (cfg.mode === 'detail') startDetail(); else startList();
+})();
+`;

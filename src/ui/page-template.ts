@@ -1,0 +1,145 @@
+import { escapeHtml, jsonForScript, toDisplayText } from './escape.js';
+import { PAGE_SCRIPT } from './page-script.js';
+import { PAGE_STYLES } from './page-styles.js';
+import { STATUS_LOOK, formatMeta } from './task-format.js';
+import type { TaskSummaryJson } from './task-view.js';
+
+/** What the page script needs to post: the header to send and the token to put in it. */
+export interface CsrfClientSetup {
+  headerName: string;
+  token: string;
+}
+
+/** Everything the list page is rendered from. All strings are raw; the template escapes them. */
+export interface TaskPageModel {
+  nonce: string;
+  /** Normalised mount path without a trailing slash; `''` at the root. */
+  basePath: string;
+  title: string;
+  heading: string;
+  runLabel: string;
+  runHint: string;
+  emptyText: string;
+  canRun: boolean;
+  canCancel: boolean;
+  csrf: CsrfClientSetup | null;
+  pollIntervalMs: number;
+  pageSize: number;
+  tasks: readonly TaskSummaryJson[];
+  /** Server clock at render time; the script uses it to correct for a skewed client clock. */
+  now: number;
+}
+
+/** The URL of a task's detail view under the mount path. */
+export function taskUrl(basePath: string, id: string): string {
+  return `${basePath}/${encodeURIComponent(id)}/`;
+}
+
+/**
+ * The indicator markup. Every state has the same three parts so the script only swaps a class:
+ * rings show while running, the dot changes fill, a tick or cross is drawn by CSS.
+ */
+export function renderIndicator(modifier: string): string {
+  return `<span class="sh-ind sh-ind--${modifier}" aria-hidden="true"><span class="sh-ring"></span><span class="sh-ring sh-ring--late"></span><span class="sh-dot"></span></span>`;
+}
+
+function isActive(task: TaskSummaryJson): boolean {
+  return task.status === 'PENDING' || task.status === 'RUNNING';
+}
+
+/** The outcome line under a finished row: its result or error, or failing that its message. */
+export function outcomeText(task: TaskSummaryJson): string {
+  if (isActive(task)) return '';
+  return toDisplayText(task.result) || (task.message ?? '');
+}
+
+function hidden(condition: boolean): string {
+  return condition ? ' hidden' : '';
+}
+
+/** One row of the list. The page script builds rows with exactly this structure. */
+export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel: boolean, now: number): string {
+  const look = STATUS_LOOK[task.status];
+  const label = escapeHtml(task.label);
+  const active = isActive(task);
+  const showProgress = task.status === 'RUNNING' && task.progress !== null;
+  const message = active ? (task.message ?? '') : '';
+  const outcome = outcomeText(task);
+  const cancel = canCancel
+    ? `<button type="button" class="sh-cancel" aria-label="Cancel ${label}"${hidden(!active)}>Cancel</button>`
+    : '';
+  return [
+    `<li class="sh-task sh-task--${look.modifier}" data-id="${escapeHtml(task.id)}">`,
+    '<div class="sh-row">',
+    renderIndicator(look.modifier),
+    `<a class="sh-name" href="${escapeHtml(taskUrl(basePath, task.id))}">${label}</a>`,
+    `<span class="sh-badge sh-badge--${look.modifier}">${look.badge}</span>`,
+    `<span class="sh-meta">${escapeHtml(formatMeta(task, now))}</span>`,
+    cancel,
+    '</div>',
+    `<progress class="sh-progress" max="100" value="${task.progress ?? 0}" aria-label="Progress of ${label}"${hidden(!showProgress)}>${Math.round(task.progress ?? 0)}%</progress>`,
+    `<p class="sh-message"${hidden(message === '')}>${escapeHtml(message)}</p>`,
+    `<p class="sh-result"${hidden(outcome === '')}>${escapeHtml(outcome)}</p>`,
+    '</li>',
+  ].join('');
+}
+
+/** The shell shared by the list page and the detail view. */
+export function renderDocument(options: { nonce: string; title: string; body: string; data: unknown }): string {
+  const nonce = escapeHtml(options.nonce);
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="color-scheme" content="light dark">',
+    '<link rel="icon" href="data:,">',
+    `<title>${escapeHtml(options.title)}</title>`,
+    `<style nonce="${nonce}">${PAGE_STYLES}</style>`,
+    '</head>',
+    '<body>',
+    options.body,
+    // A data block is never executed, so it needs no nonce; jsonForScript keeps it from ending early.
+    `<script type="application/json" id="sh-data">${jsonForScript(options.data)}</script>`,
+    `<script nonce="${nonce}">${PAGE_SCRIPT}</script>`,
+    '</body>',
+    '</html>',
+  ].join('\n');
+}
+
+/** Renders the list page: heading, run bar, rows, empty state, and the data the script starts from. */
+export function renderTaskPage(model: TaskPageModel): string {
+  const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now)).join('\n');
+  const runBar = model.canRun
+    ? [
+        '<section class="sh-runbar" aria-label="Start a routine">',
+        `<button type="button" class="sh-run" id="sh-run"${model.runHint ? ' aria-describedby="sh-run-hint"' : ''}>${escapeHtml(model.runLabel)}</button>`,
+        model.runHint ? `<p class="sh-hint" id="sh-run-hint">${escapeHtml(model.runHint)}</p>` : '',
+        '</section>',
+      ].join('')
+    : '';
+  const body = [
+    '<main class="sh-page" id="sh-app">',
+    `<header class="sh-header"><h1>${escapeHtml(model.heading)}</h1></header>`,
+    runBar,
+    '<p class="sh-error" id="sh-error" role="alert" hidden></p>',
+    '<p class="sh-notice" id="sh-notice" role="status" hidden></p>',
+    `<p class="sh-empty" id="sh-empty"${hidden(model.tasks.length > 0)}>${escapeHtml(model.emptyText)}</p>`,
+    `<ul class="sh-tasks" id="sh-tasks" aria-label="Routines">${rows}</ul>`,
+    '<div class="sh-visually-hidden" id="sh-live" aria-live="polite"></div>',
+    '</main>',
+  ].join('\n');
+  const data = {
+    mode: 'list',
+    base: model.basePath,
+    statusUrl: `${model.basePath}/status/?limit=${model.pageSize}`,
+    runUrl: `${model.basePath}/run/`,
+    pollIntervalMs: model.pollIntervalMs,
+    canCancel: model.canCancel,
+    csrf: model.csrf,
+    serverNow: model.now,
+    tasks: model.tasks,
+  };
+  return renderDocument({ nonce: model.nonce, title: model.title, body, data });
+}

@@ -1,0 +1,285 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError } from '../manager/errors.js';
+
+/** What a request wants to do: look at tasks, start one, or cancel one. */
+export type TaskRouterAction = 'view' | 'run' | 'cancel';
+
+/**
+ * What `authorize` answers. `true` allows; `false` refuses with 403 `FORBIDDEN`;
+ * `'unauthenticated'` refuses with 401 `UNAUTHENTICATED` (nobody is signed in, as opposed to
+ * someone who may not do this). A throw is treated as a server fault: logged, answered with 500.
+ */
+export type TaskRouterAuthorizeResult = boolean | 'unauthenticated';
+
+/** Extra facts `authorize` gets with the action. */
+export interface TaskRouterAuthorizeContext {
+  /** The task a `cancel` (or a detail `view`) is about. */
+  taskId?: string;
+  /**
+   * `'request'` when the answer decides the request itself; `'render'` when the page only asks
+   * whether to show the run and cancel buttons, so a refusal there just hides them.
+   */
+  purpose: 'request' | 'render';
+}
+
+/** Decides whether a request may perform an action. May be async. */
+export type TaskRouterAuthorize<Req> = (
+  req: Req,
+  action: TaskRouterAction,
+  context: TaskRouterAuthorizeContext,
+) => TaskRouterAuthorizeResult | Promise<TaskRouterAuthorizeResult>;
+
+/** Where the router reports its own faults (a throwing `authorize`, a broken store). */
+export interface TaskRouterLogger {
+  error(message: string, error: unknown): void;
+}
+
+/** Settings of the CSRF double-submit check on `POST` routes. */
+export interface TaskRouterCsrfOptions {
+  /**
+   * Key that signs tokens, at least 16 characters. Give the same one to every instance behind a
+   * load balancer, or a page served by one instance cannot post to another.
+   * @defaultValue a random key per router, so tokens do not survive a restart (a reload fixes that)
+   */
+  secret?: string | undefined;
+  /**
+   * Name of the token cookie.
+   * @defaultValue `'stablehand_csrf'`
+   */
+  cookieName?: string | undefined;
+  /**
+   * Request header that must repeat the token.
+   * @defaultValue `'x-csrf-token'`
+   */
+  headerName?: string | undefined;
+}
+
+/**
+ * Options of the task page and API, independent of the web framework. `Req` is the framework's
+ * request type, handed unchanged to `authorize` and `getUser`.
+ */
+export interface TaskUiOptions<Req> {
+  /**
+   * The page's `<title>`.
+   * @defaultValue `'Stable Routines'`
+   */
+  title?: string | undefined;
+  /**
+   * The page's main heading.
+   * @defaultValue `'Stable Routines'`
+   */
+  heading?: string | undefined;
+  /**
+   * Text of the run button.
+   * @defaultValue `'Start Routine'`
+   */
+  runLabel?: string | undefined;
+  /**
+   * Hint beside the run button; an empty string shows none.
+   * @defaultValue `'Starts a simulated stable routine for the pony crew'`
+   */
+  runHint?: string | undefined;
+  /**
+   * Text shown while there are no tasks.
+   * @defaultValue `'No routines underway. Start a routine to see the stable crew at work.'`
+   */
+  emptyText?: string | undefined;
+  /**
+   * Task kinds `POST run/` may launch; a request without a kind gets one of them at random, and a
+   * request naming any other kind is refused with 400, even if the manager defines it.
+   * @defaultValue every kind the manager defines, read at request time
+   */
+  kinds?: readonly string[] | undefined;
+  /**
+   * How often the page polls while a task is pending or running, in milliseconds (100–3,600,000).
+   * @defaultValue `2000`
+   */
+  pollIntervalMs?: number | undefined;
+  /**
+   * How many of the newest tasks the page shows and polls (1–500).
+   * @defaultValue `50`
+   */
+  pageSize?: number | undefined;
+  /**
+   * Gatekeeper for every route; see {@link TaskRouterAuthorizeResult} for what its answers mean.
+   * @defaultValue allows everything: mount the router behind the host's own authentication
+   */
+  authorize?: TaskRouterAuthorize<Req> | undefined;
+  /**
+   * Serves the page and the read routes only: `POST run/` and `POST :id/cancel/` answer 403
+   * `READ_ONLY`, and the page shows no run or cancel buttons.
+   * @defaultValue `false`
+   */
+  readOnly?: boolean | undefined;
+  /**
+   * Largest accepted JSON body, in bytes or as a string such as `'4kb'`.
+   * @defaultValue `'4kb'`
+   */
+  bodyLimit?: number | string | undefined;
+  /**
+   * Who launches a task from a request; passed to `launch()` as `user`, shown in the detail view.
+   * @defaultValue none: tasks are launched without a user
+   */
+  getUser?: ((req: Req) => unknown) | undefined;
+  /**
+   * CSRF settings, or `false` to turn the check off. Turn it off only when every client that can
+   * post authenticates with a credential a browser never attaches on its own (an API token header).
+   * @defaultValue enabled with the defaults of {@link TaskRouterCsrfOptions}
+   */
+  csrf?: TaskRouterCsrfOptions | false | undefined;
+  /**
+   * Receives the router's own faults.
+   * @defaultValue `console`
+   */
+  logger?: TaskRouterLogger | undefined;
+}
+
+/** {@link TaskUiOptions} with every default applied and every value checked. */
+export interface ResolvedTaskUiOptions<Req> {
+  title: string;
+  heading: string;
+  runLabel: string;
+  runHint: string;
+  emptyText: string;
+  kinds: readonly string[] | null;
+  pollIntervalMs: number;
+  pageSize: number;
+  authorize: TaskRouterAuthorize<Req> | null;
+  readOnly: boolean;
+  bodyLimitBytes: number;
+  getUser: ((req: Req) => unknown) | null;
+  csrf: { secret: string; cookieName: string; headerName: string } | null;
+  logger: TaskRouterLogger;
+}
+
+/** Default texts of the page, as the Stable Routines spec words them. */
+export const DEFAULT_TEXTS = {
+  title: 'Stable Routines',
+  heading: 'Stable Routines',
+  runLabel: 'Start Routine',
+  runHint: 'Starts a simulated stable routine for the pony crew',
+  emptyText: 'No routines underway. Start a routine to see the stable crew at work.',
+} as const;
+
+const KNOWN_KEYS = new Set([
+  'title', 'heading', 'runLabel', 'runHint', 'emptyText', 'kinds', 'pollIntervalMs', 'pageSize',
+  'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger',
+]);
+const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+function fail(message: string): never {
+  throw new ConfigurationError(`createTaskRouter: ${message}`);
+}
+
+function text(value: unknown, name: string, fallback: string, allowEmpty: boolean): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string') fail(`${name} must be a string.`);
+  if (!allowEmpty && value.trim() === '') fail(`${name} must not be empty.`);
+  return value;
+}
+
+function integer(value: unknown, name: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${name} must be an integer from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+function fn<T>(value: unknown, name: string): T | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'function') fail(`${name} must be a function.`);
+  return value as T;
+}
+
+/** Reads a body limit given as bytes or as `'<n>b|kb|mb|gb'`. */
+export function parseByteSize(value: number | string): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : null;
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
+  if (!match) return null;
+  const bytes = Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
+  return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+function resolveKinds(value: unknown): readonly string[] | null {
+  if (value === undefined) return null;
+  if (!Array.isArray(value) || value.length === 0) fail('kinds must be a non-empty array of kind names.');
+  for (const kind of value) {
+    if (typeof kind !== 'string' || kind === '') fail('kinds must contain only non-empty strings.');
+  }
+  return Object.freeze([...new Set(value as string[])]);
+}
+
+function resolveCsrf(value: unknown): ResolvedTaskUiOptions<unknown>['csrf'] {
+  if (value === false) return null;
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    fail('csrf must be an options object or false.');
+  }
+  const given = (value ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (key !== 'secret' && key !== 'cookieName' && key !== 'headerName') fail(`csrf.${key} is not an option.`);
+  }
+  const secret = given['secret'];
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < 16)) {
+    fail('csrf.secret must be a string of at least 16 characters.');
+  }
+  const cookieName = text(given['cookieName'], 'csrf.cookieName', 'stablehand_csrf', false);
+  const headerName = text(given['headerName'], 'csrf.headerName', 'x-csrf-token', false);
+  if (!HTTP_TOKEN.test(cookieName)) fail('csrf.cookieName must be a valid cookie name.');
+  if (!HTTP_TOKEN.test(headerName)) fail('csrf.headerName must be a valid header name.');
+  return {
+    // A random per-router key is enough for one process; the option exists for several.
+    secret: (secret as string | undefined) ?? randomBytes(32).toString('base64url'),
+    cookieName,
+    headerName: headerName.toLowerCase(),
+  };
+}
+
+function resolveLogger(value: unknown): TaskRouterLogger {
+  if (value === undefined) return console;
+  if (typeof value !== 'object' || value === null || typeof (value as TaskRouterLogger).error !== 'function') {
+    fail('logger must be an object with an error(message, error) method.');
+  }
+  return value as TaskRouterLogger;
+}
+
+/**
+ * Applies defaults and checks every option, throwing `ConfigurationError` on the first bad one,
+ * so a misconfigured router fails when the host builds it rather than on some later request.
+ */
+export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefined): ResolvedTaskUiOptions<Req> {
+  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+    fail('options must be an object.');
+  }
+  const given = (options ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    // Unknown keys are almost always typos ("pollInterval"), which would otherwise be silently ignored.
+    if (!KNOWN_KEYS.has(key)) fail(`${key} is not an option.`);
+  }
+  const readOnly = given['readOnly'];
+  if (readOnly !== undefined && typeof readOnly !== 'boolean') fail('readOnly must be a boolean.');
+  const bodyLimit = given['bodyLimit'];
+  let bodyLimitBytes = 4 * 1024;
+  if (bodyLimit !== undefined) {
+    const parsed = typeof bodyLimit === 'number' || typeof bodyLimit === 'string' ? parseByteSize(bodyLimit) : null;
+    if (parsed === null) fail('bodyLimit must be a positive number of bytes or a size such as "4kb".');
+    bodyLimitBytes = parsed;
+  }
+  return {
+    title: text(given['title'], 'title', DEFAULT_TEXTS.title, false),
+    heading: text(given['heading'], 'heading', DEFAULT_TEXTS.heading, false),
+    runLabel: text(given['runLabel'], 'runLabel', DEFAULT_TEXTS.runLabel, false),
+    runHint: text(given['runHint'], 'runHint', DEFAULT_TEXTS.runHint, true),
+    emptyText: text(given['emptyText'], 'emptyText', DEFAULT_TEXTS.emptyText, false),
+    kinds: resolveKinds(given['kinds']),
+    pollIntervalMs: integer(given['pollIntervalMs'], 'pollIntervalMs', 2000, 100, 3_600_000),
+    pageSize: integer(given['pageSize'], 'pageSize', 50, 1, 500),
+    authorize: fn<TaskRouterAuthorize<Req>>(given['authorize'], 'authorize'),
+    readOnly: readOnly === true,
+    bodyLimitBytes,
+    getUser: fn<(req: Req) => unknown>(given['getUser'], 'getUser'),
+    csrf: resolveCsrf(given['csrf']),
+    logger: resolveLogger(given['logger']),
+  };
+}

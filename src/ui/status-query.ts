@@ -1,0 +1,66 @@
+import { TASK_STATUSES, type TaskStatus } from '../manager/types.js';
+import { TaskRouterHttpError } from './http-error.js';
+import type { TaskListRequest } from './task-manager-port.js';
+
+/** Largest `limit` `GET status/` accepts. */
+export const MAX_STATUS_LIMIT = 500;
+/** Longest `before` cursor accepted; real ids are far shorter, so longer ones are abuse. */
+const MAX_CURSOR_LENGTH = 200;
+
+function invalid(message: string): never {
+  throw new TaskRouterHttpError(400, 'INVALID_QUERY', message);
+}
+
+/** Reads a single-valued parameter; a repeated one (`?limit=1&limit=2`) is ambiguous and refused. */
+function single(query: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') invalid(`Give "${name}" once, as plain text.`);
+  return value;
+}
+
+function parseStatuses(raw: unknown): TaskStatus[] | undefined {
+  if (raw === undefined) return undefined;
+  // "?status=A,B" and "?status=A&status=B" mean the same; any other shape is a client mistake.
+  const parts: string[] = [];
+  const values = Array.isArray(raw) ? raw : [raw];
+  for (const value of values) {
+    if (typeof value !== 'string') invalid('"status" must be one or more comma-separated statuses.');
+    parts.push(...value.split(','));
+  }
+  const statuses: TaskStatus[] = [];
+  for (const part of parts) {
+    const name = part.trim().toUpperCase();
+    if (!(TASK_STATUSES as readonly string[]).includes(name)) {
+      invalid(`"status" must be made of ${TASK_STATUSES.join(', ')}.`);
+    }
+    if (!statuses.includes(name as TaskStatus)) statuses.push(name as TaskStatus);
+  }
+  return statuses;
+}
+
+/**
+ * Turns the query string of `GET status/` into a manager query, refusing anything malformed with
+ * a 400 `INVALID_QUERY` rather than guessing. Unknown parameters (cache busters) are ignored.
+ */
+export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number): TaskListRequest {
+  const request: TaskListRequest = { limit: defaultLimit };
+
+  const statuses = parseStatuses(query['status']);
+  if (statuses) request.status = statuses;
+
+  const limit = single(query, 'limit');
+  if (limit !== undefined) {
+    if (!/^\d{1,6}$/.test(limit)) invalid(`"limit" must be an integer from 1 to ${MAX_STATUS_LIMIT}.`);
+    const value = Number(limit);
+    if (value < 1 || value > MAX_STATUS_LIMIT) invalid(`"limit" must be an integer from 1 to ${MAX_STATUS_LIMIT}.`);
+    request.limit = value;
+  }
+
+  const before = single(query, 'before');
+  if (before !== undefined) {
+    if (before === '' || before.length > MAX_CURSOR_LENGTH) invalid('"before" must be a cursor from "next_cursor".');
+    request.before = before;
+  }
+  return request;
+}

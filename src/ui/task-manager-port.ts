@@ -1,0 +1,36 @@
+import type { TaskPage, TaskRecord } from '../adapters/record-store.js';
+import type { CancelResult, JsonValue, LaunchOptions, LaunchedTask, TaskStatus } from '../manager/types.js';
+
+/** A page query as the router asks the manager for it. */
+export interface TaskListRequest {
+  status?: TaskStatus | TaskStatus[];
+  limit?: number;
+  before?: string;
+}
+
+/**
+ * The part of a task manager the router uses. `TaskManager` and `ModelTrackingTaskManager` both
+ * satisfy it; naming only these members keeps the web layer testable with any compatible manager
+ * and keeps it from reaching into manager internals.
+ */
+export interface TaskRouterManager {
+  /** Kinds the manager can launch; read on every request, so kinds defined later are offered too. */
+  readonly kinds: readonly string[];
+  launch(kind: string, input?: JsonValue, options?: LaunchOptions): Promise<LaunchedTask>;
+  cancel(id: string): Promise<CancelResult>;
+  getTask(id: string): Promise<TaskRecord | null>;
+  listTasks(query?: TaskListRequest): Promise<TaskPage>;
+}
+
+const REQUIRED_METHODS = ['launch', 'cancel', 'getTask', 'listTasks'] as const;
+
+/** Names the first missing member, or returns null when `value` looks like a usable manager. */
+export function findMissingManagerMember(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return 'the manager itself';
+  const record = value as Record<string, unknown>;
+  for (const name of REQUIRED_METHODS) {
+    if (typeof record[name] !== 'function') return `${name}()`;
+  }
+  if (!Array.isArray(record['kinds'])) return 'kinds';
+  return null;
+}

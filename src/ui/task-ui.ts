@@ -1,0 +1,263 @@
+import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPair } from './csrf.js';
+import { renderTaskDetail } from './detail-template.js';
+import { normaliseBasePath } from './escape.js';
+import { etagFor, ifNoneMatchHits } from './etag.js';
+import { TaskRouterHttpError, classifyError } from './http-error.js';
+import { renderTaskPage, taskUrl, type CsrfClientSetup } from './page-template.js';
+import type { ResolvedTaskUiOptions, TaskRouterAction } from './router-options.js';
+import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
+import { parseStatusQuery } from './status-query.js';
+import type { TaskRouterManager } from './task-manager-port.js';
+import { toStatusJson, toTaskDetail, toTaskSummary, type RunResponseJson, type CancelResponseJson } from './task-view.js';
+
+/**
+ * A request as the framework-free core sees it. A web framework adapter builds one per request;
+ * the core never touches the framework's objects except to hand `raw` to the host's callbacks.
+ */
+export interface UiRequest<Req> {
+  /** The framework's own request, passed to `authorize` and `getUser`. */
+  raw: Req;
+  /** The path the router is mounted at for this request (Express's `req.baseUrl`). */
+  baseUrl: string;
+  query: Readonly<Record<string, unknown>>;
+  /** The task id of `:id` routes, already percent-decoded. */
+  taskId?: string | undefined;
+  /** A request header by lower-case name, repeated values joined with `, `. */
+  header(name: string): string | undefined;
+  /** True over HTTPS (directly or through a trusted proxy); decides the cookie's `Secure` flag. */
+  secure: boolean;
+  /** True when content negotiation prefers HTML over JSON. */
+  wantsHtml: boolean;
+  /** Whether the request carries a body, and whether it is declared as JSON. */
+  body: { present: boolean; json: boolean };
+  /** Parses the JSON body within the size limit; rejects with the parser's error. */
+  readJsonBody(): Promise<unknown>;
+}
+
+/** A response for the adapter to send as is. `body` is `null` for 304. */
+export interface UiResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+}
+
+/** Ids are short (UUIDv7-like); anything far longer cannot exist and is not worth a store round trip. */
+const MAX_ID_LENGTH = 200;
+
+/**
+ * The task page and API without a web framework: each method turns a {@link UiRequest} into a
+ * {@link UiResponse}, throwing only errors that {@link TaskUi.errorResponse} knows how to answer.
+ */
+export class TaskUi<Req> {
+  readonly #manager: TaskRouterManager;
+  readonly #options: ResolvedTaskUiOptions<Req>;
+
+  constructor(manager: TaskRouterManager, options: ResolvedTaskUiOptions<Req>) {
+    this.#manager = manager;
+    this.#options = options;
+  }
+
+  /** `GET /`: the list page. */
+  async page(req: UiRequest<Req>): Promise<UiResponse> {
+    await this.#authorize(req, 'view');
+    const canRun = await this.#mayShow(req, 'run');
+    const canCancel = await this.#mayShow(req, 'cancel');
+    const page = await this.#manager.listTasks({ limit: this.#options.pageSize });
+    const basePath = normaliseBasePath(req.baseUrl);
+    const nonce = createNonce();
+    const headers = htmlHeaders(nonce);
+    const csrf = canRun || canCancel ? this.#csrfSetup(req, basePath, headers) : null;
+    const html = renderTaskPage({
+      nonce,
+      basePath,
+      title: this.#options.title,
+      heading: this.#options.heading,
+      runLabel: this.#options.runLabel,
+      runHint: this.#options.runHint,
+      emptyText: this.#options.emptyText,
+      canRun,
+      canCancel,
+      csrf,
+      pollIntervalMs: this.#options.pollIntervalMs,
+      pageSize: this.#options.pageSize,
+      tasks: page.tasks.map(toTaskSummary),
+      now: Date.now(),
+    });
+    return { status: 200, headers, body: html };
+  }
+
+  /** `GET status/`: a page of tasks as JSON, or a bodiless 304 when the client's copy is current. */
+  async status(req: UiRequest<Req>): Promise<UiResponse> {
+    await this.#authorize(req, 'view');
+    const query = parseStatusQuery(req.query, this.#options.pageSize);
+    const page = await this.#manager.listTasks(query);
+    return this.#cacheableJson(req, JSON.stringify(toStatusJson(page)));
+  }
+
+  /** `POST run/`: launches one of the offered kinds. */
+  async run(req: UiRequest<Req>): Promise<UiResponse> {
+    await this.#guardWrite(req, 'run');
+    const body = await this.#readBody(req);
+    let kind: string | undefined;
+    if (body !== undefined) {
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new TaskRouterHttpError(400, 'INVALID_BODY', 'The body must be a JSON object such as {"kind": "..."}.');
+      }
+      const given = (body as Record<string, unknown>)['kind'];
+      if (given !== undefined && (typeof given !== 'string' || given === '')) {
+        throw new TaskRouterHttpError(400, 'INVALID_BODY', '"kind" must be a non-empty string.');
+      }
+      kind = given;
+    }
+    const offered = this.#options.kinds ?? this.#manager.kinds;
+    if (offered.length === 0) {
+      throw new TaskRouterHttpError(503, 'NO_KINDS', 'No task kinds are available to run.');
+    }
+    if (kind === undefined) {
+      kind = offered[Math.floor(Math.random() * offered.length)] as string;
+    } else if (!offered.includes(kind)) {
+      throw new TaskRouterHttpError(400, 'UNKNOWN_KIND', `Unknown task kind. Offered kinds: ${offered.join(', ')}.`);
+    }
+    const user = this.#options.getUser ? await this.#options.getUser(req.raw) : undefined;
+    const launched = await this.#manager.launch(kind, undefined, user === undefined ? {} : { user });
+    const payload: RunResponseJson = { id: launched.id, label: launched.label, status: 'PENDING' };
+    const headers = { ...jsonHeaders(), Location: taskUrl(normaliseBasePath(req.baseUrl), launched.id) };
+    return { status: 201, headers, body: JSON.stringify(payload) };
+  }
+
+  /** `GET :id/`: one task, as the detail view for browsers and as JSON otherwise. */
+  async detail(req: UiRequest<Req>): Promise<UiResponse> {
+    const id = this.#taskId(req);
+    await this.#authorize(req, 'view', id);
+    const record = await this.#manager.getTask(id);
+    if (!record) throw new TaskRouterHttpError(404, 'TASK_NOT_FOUND', 'No task with that id.');
+    const task = toTaskDetail(record);
+    if (!req.wantsHtml) {
+      const response = this.#cacheableJson(req, JSON.stringify(task));
+      response.headers['Vary'] = 'Accept';
+      return response;
+    }
+    const canCancel = await this.#mayShow(req, 'cancel', id);
+    const basePath = normaliseBasePath(req.baseUrl);
+    const nonce = createNonce();
+    const headers = { ...htmlHeaders(nonce), Vary: 'Accept' };
+    const csrf = canCancel ? this.#csrfSetup(req, basePath, headers) : null;
+    const html = renderTaskDetail({
+      nonce,
+      basePath,
+      listTitle: this.#options.title,
+      task,
+      canCancel,
+      csrf,
+      pollIntervalMs: this.#options.pollIntervalMs,
+      now: Date.now(),
+    });
+    return { status: 200, headers, body: html };
+  }
+
+  /** `POST :id/cancel/`: asks the manager to cancel; 202 once accepted. */
+  async cancel(req: UiRequest<Req>): Promise<UiResponse> {
+    const id = this.#taskId(req);
+    await this.#guardWrite(req, 'cancel', id);
+    const result = await this.#manager.cancel(id);
+    const payload: CancelResponseJson = { id: result.id, status: result.status };
+    return { status: 202, headers: jsonHeaders(), body: JSON.stringify(payload) };
+  }
+
+  /** 405 for a known path asked with the wrong method. */
+  methodNotAllowed(allow: string): UiResponse {
+    return this.errorResponse(
+      new TaskRouterHttpError(405, 'METHOD_NOT_ALLOWED', `Use ${allow} here.`, { Allow: allow }),
+    );
+  }
+
+  /**
+   * Answers anything thrown by the methods above. Client mistakes get their 4xx; anything else is
+   * logged and answered with a bare 500, so no stack trace or internal message reaches a client.
+   */
+  errorResponse(error: unknown): UiResponse {
+    const { http, internal } = classifyError(error);
+    if (internal) this.#log(error);
+    return { status: http.status, headers: { ...jsonHeaders(), ...http.headers }, body: JSON.stringify(http.toBody()) };
+  }
+
+  #log(error: unknown): void {
+    try {
+      this.#options.logger.error('stablehand task router: unexpected error', error);
+    } catch {
+      // A broken logger must not turn a clean 500 into a crashed request.
+    }
+  }
+
+  #taskId(req: UiRequest<Req>): string {
+    const id = req.taskId;
+    if (!id || id.length > MAX_ID_LENGTH) throw new TaskRouterHttpError(404, 'TASK_NOT_FOUND', 'No task with that id.');
+    return id;
+  }
+
+  #cacheableJson(req: UiRequest<Req>, body: string): UiResponse {
+    const etag = etagFor(body);
+    const headers = { ...jsonHeaders(), ETag: etag };
+    if (ifNoneMatchHits(req.header('if-none-match'), etag)) return { status: 304, headers, body: null };
+    return { status: 200, headers, body };
+  }
+
+  async #readBody(req: UiRequest<Req>): Promise<unknown> {
+    if (!req.body.present) return undefined;
+    if (!req.body.json) {
+      throw new TaskRouterHttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
+    }
+    return req.readJsonBody();
+  }
+
+  async #authorize(req: UiRequest<Req>, action: TaskRouterAction, taskId?: string): Promise<void> {
+    const authorize = this.#options.authorize;
+    if (!authorize) return;
+    const verdict = await authorize(req.raw, action, taskId === undefined ? { purpose: 'request' } : { purpose: 'request', taskId });
+    if (verdict === true) return;
+    if (verdict === 'unauthenticated') {
+      throw new TaskRouterHttpError(401, 'UNAUTHENTICATED', 'Sign in to use this page.');
+    }
+    // Anything but an explicit true refuses: a callback that forgot to return must not open the door.
+    throw new TaskRouterHttpError(403, 'FORBIDDEN', 'You may not do this.');
+  }
+
+  /** Whether the page should show a control; a refusal only hides it, so errors count as refusals. */
+  async #mayShow(req: UiRequest<Req>, action: 'run' | 'cancel', taskId?: string): Promise<boolean> {
+    if (this.#options.readOnly) return false;
+    const authorize = this.#options.authorize;
+    if (!authorize) return true;
+    const context = taskId === undefined ? { purpose: 'render' as const } : { purpose: 'render' as const, taskId };
+    try {
+      return (await authorize(req.raw, action, context)) === true;
+    } catch (error) {
+      this.#log(error);
+      return false;
+    }
+  }
+
+  async #guardWrite(req: UiRequest<Req>, action: 'run' | 'cancel', taskId?: string): Promise<void> {
+    if (this.#options.readOnly) {
+      throw new TaskRouterHttpError(403, 'READ_ONLY', 'This task page is read-only.');
+    }
+    await this.#authorize(req, action, taskId);
+    const csrf = this.#options.csrf;
+    if (!csrf) return;
+    const cookie = readCookie(req.header('cookie'), csrf.cookieName);
+    if (!verifyCsrfPair(cookie, req.header(csrf.headerName), csrf.secret)) {
+      throw new TaskRouterHttpError(403, 'CSRF_FAILED', 'Missing or invalid CSRF token; reload the page and try again.');
+    }
+  }
+
+  /** Reuses the client's valid token or issues one, adding its cookie to `headers`. */
+  #csrfSetup(req: UiRequest<Req>, basePath: string, headers: Record<string, string>): CsrfClientSetup | null {
+    const csrf = this.#options.csrf;
+    if (!csrf) return null;
+    const existing = readCookie(req.header('cookie'), csrf.cookieName);
+    // Reusing a valid token keeps other open tabs of the page working.
+    if (isSignedCsrfToken(existing, csrf.secret)) return { headerName: csrf.headerName, token: existing };
+    const token = issueCsrfToken(csrf.secret);
+    headers['Set-Cookie'] = csrfCookie(csrf.cookieName, token, basePath || '/', req.secure);
+    return { headerName: csrf.headerName, token };
+  }
+}

@@ -1,0 +1,118 @@
+import type { TaskPage, TaskRecord } from '../adapters/record-store.js';
+import type { JsonValue, TaskStatus } from '../manager/types.js';
+
+/** One task as `GET status/` lists it. Timestamps are ISO 8601 in UTC. */
+export interface TaskSummaryJson {
+  id: string;
+  label: string;
+  status: TaskStatus;
+  /** The result of a finished task; the error message of a failed (or cancelled) one. */
+  result: JsonValue | null;
+  /** Seconds from start to the terminal event; `null` until the task ends. */
+  duration: number | null;
+  created_at: string | null;
+  /** When the handler started; the page counts a running task's elapsed time from it. */
+  started_at: string | null;
+  completed_at: string | null;
+  /** Percentage 0–100 from the latest progress report, or `null` when the task reports none. */
+  progress: number | null;
+  message: string | null;
+}
+
+/** One task as `GET :id/` returns it: the summary plus everything the detail view shows. */
+export interface TaskDetailJson extends TaskSummaryJson {
+  kind: string | null;
+  error: string | null;
+  user: JsonValue | null;
+  affected: JsonValue | null;
+  updated_at: string | null;
+  failed_at: string | null;
+}
+
+/** The body of `GET status/`. */
+export interface TaskStatusJson {
+  tasks: TaskSummaryJson[];
+  /** Pass as `before` to get the next, older page; `null` on the last page. */
+  next_cursor: string | null;
+}
+
+/** The body of a successful `POST run/`. */
+export interface RunResponseJson {
+  id: string;
+  label: string;
+  status: 'PENDING';
+}
+
+/** The body of an accepted `POST :id/cancel/`. */
+export interface CancelResponseJson {
+  id: string;
+  status: 'CANCELLED' | 'CANCELLING';
+}
+
+/** ISO 8601 UTC, or `null` for a missing or unparseable date (a custom store may hand over either). */
+export function isoOrNull(value: Date | null | undefined): string | null {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) return null;
+  return value.toISOString();
+}
+
+/** The percentage in a record's progress column, whether it holds a number or a whole payload. */
+export function progressPercent(progress: TaskRecord['progress']): number | null {
+  let value: unknown = progress;
+  if (typeof progress === 'object' && progress !== null && !Array.isArray(progress)) value = progress['percent'];
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  return Math.min(100, Math.max(0, value));
+}
+
+function pageResult(record: TaskRecord): JsonValue | null {
+  // The page has one "outcome" line per finished task; for a failure that line is the error.
+  if (record.status === 'FAILED') return record.error ?? record.result ?? null;
+  if (record.status === 'CANCELLED') return record.error ?? record.result ?? null;
+  return record.result ?? null;
+}
+
+function roundedDuration(value: number | null): number | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  return Math.round(value * 1000) / 1000;
+}
+
+/** A label to show for a record: its label, or failing that its kind, or its id. */
+export function displayLabel(record: TaskRecord): string {
+  return record.label ?? record.taskName ?? record.id;
+}
+
+/** Shapes a record for `GET status/`. */
+export function toTaskSummary(record: TaskRecord): TaskSummaryJson {
+  return {
+    id: record.id,
+    label: displayLabel(record),
+    status: record.status,
+    result: pageResult(record),
+    duration: roundedDuration(record.duration),
+    created_at: isoOrNull(record.createdAt),
+    started_at: isoOrNull(record.startedAt),
+    completed_at: isoOrNull(record.completedAt ?? record.failedAt),
+    progress: progressPercent(record.progress),
+    message: record.message ?? null,
+  };
+}
+
+/**
+ * Shapes a record for `GET :id/`. The task's input is left out on purpose: it may hold data the
+ * launcher passed for the handler only, and the detail view has no use for it.
+ */
+export function toTaskDetail(record: TaskRecord): TaskDetailJson {
+  return {
+    ...toTaskSummary(record),
+    kind: record.taskName ?? null,
+    error: record.error ?? null,
+    user: record.user ?? null,
+    affected: record.affected ?? null,
+    updated_at: isoOrNull(record.updatedAt),
+    failed_at: isoOrNull(record.failedAt),
+  };
+}
+
+/** Shapes a page of records for `GET status/`. */
+export function toStatusJson(page: TaskPage): TaskStatusJson {
+  return { tasks: page.tasks.map(toTaskSummary), next_cursor: page.nextCursor ?? null };
+}
