@@ -32,6 +32,11 @@ export class MemoryRecordStore implements RecordStore {
     const record = this.records.get(id);
     if (!record || isTerminalStatus(record.status)) return;
     Object.assign(record, patch);
+    // Like the bundled entity's numeric column, keep the percentage of a progress payload.
+    if (record.progress !== null && typeof record.progress === 'object') {
+      const percent = (record.progress as { percent?: unknown }).percent;
+      record.progress = typeof percent === 'number' ? percent : null;
+    }
   }
 
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {

@@ -53,7 +53,8 @@ export function renderTaskDetail(model: TaskDetailModel): string {
   const look = STATUS_LOOK[task.status];
   const label = escapeHtml(task.label);
   const active = task.status === 'PENDING' || task.status === 'RUNNING';
-  const isBlock = (field: string): boolean => ['result', 'error', 'user', 'affected', 'message'].includes(field);
+  // Results and errors may be indented JSON or stack-like text, so they get a monospace block.
+  const isBlock = (field: string): boolean => field === 'result' || field === 'error';
   const rows = detailRows(task)
     .map(([field, term, value]) => {
       const inner = escapeHtml(value);

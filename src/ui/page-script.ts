@@ -251,9 +251,11 @@ export const PAGE_SCRIPT = String.raw`(function () {
       row.appendChild(make('span', 'sh-badge'));
       row.appendChild(make('span', 'sh-meta'));
       if (cfg.canCancel) {
+        var actions = make('span', 'sh-actions');
         var button = make('button', 'sh-cancel', 'Cancel');
         button.type = 'button';
-        row.appendChild(button);
+        actions.appendChild(button);
+        row.appendChild(actions);
       }
       li.appendChild(row);
       var bar = make('progress', 'sh-progress');

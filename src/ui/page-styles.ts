@@ -69,6 +69,7 @@ a { color: inherit; }
 .sh-badge--done { color: var(--sh-muted); background: var(--sh-grey-soft); }
 .sh-badge--failed { color: var(--sh-red); background: var(--sh-red-soft); }
 .sh-badge--cancelled { color: var(--sh-muted); background: transparent; border: 1px solid var(--sh-line); }
+.sh-actions { flex: none; width: 5.4em; display: flex; justify-content: flex-end; }
 .sh-cancel { flex: none; background: transparent; color: var(--sh-muted); border-color: var(--sh-line); padding: 3px 10px; font-size: 0.82rem; }
 .sh-cancel:hover { color: var(--sh-red); border-color: var(--sh-red); }
 
@@ -121,7 +122,7 @@ a { color: inherit; }
 .sh-detail-title { overflow-wrap: anywhere; }
 .sh-fields { display: grid; grid-template-columns: max-content 1fr; gap: 8px 18px; margin: 18px 0 0; }
 .sh-fields dt { color: var(--sh-muted); font-size: 0.88rem; }
-.sh-fields dd { margin: 0; min-width: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.sh-fields dd { margin: 0; min-width: 0; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; white-space: pre-wrap; }
 .sh-pre { margin: 0; font: 0.88rem/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }
 .sh-task--failed [data-field="error"] { color: var(--sh-red); }
 @media (max-width: 520px) {

@@ -65,8 +65,9 @@ export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel
   const showProgress = task.status === 'RUNNING' && task.progress !== null;
   const message = active ? (task.message ?? '') : '';
   const outcome = outcomeText(task);
+  // The slot keeps its width when the button hides, so badges and times line up down the list.
   const cancel = canCancel
-    ? `<button type="button" class="sh-cancel" aria-label="Cancel ${label}"${hidden(!active)}>Cancel</button>`
+    ? `<span class="sh-actions"><button type="button" class="sh-cancel" aria-label="Cancel ${label}"${hidden(!active)}>Cancel</button></span>`
     : '';
   return [
     `<li class="sh-task sh-task--${look.modifier}" data-id="${escapeHtml(task.id)}">`,

@@ -1,0 +1,264 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import express from 'express';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TaskManager } from '../../src/manager/task-manager.js';
+import { createTaskRouter } from '../../src/ui/create-task-router.js';
+import { ControlledTasks, XSS_LABEL, XSS_RESULT, recordingLogger, waitFor } from '../ui/helpers.js';
+
+const CHROMIUM_CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)));
+if (!chromiumPath) {
+  console.warn('[e2e] skipping the browser tests: no Chromium found (set CHROMIUM_PATH or install the chromium package).');
+}
+const describeBrowser = chromiumPath ? describe : describe.skip;
+
+const OUTPUT_DIR = resolve('test-output');
+const POLL_MS = 300;
+
+describeBrowser('the task page in headless Chromium', () => {
+  let server: Server;
+  let origin: string;
+  let userDataDir: string;
+  let context: BrowserContext;
+  // One slot, so a second task provably waits as PENDING while the first holds the slot.
+  let queue: TaskManager;
+  let queueTasks: ControlledTasks;
+  let manager: TaskManager;
+  let tasks: ControlledTasks;
+  let failStatus = false;
+  let page: Page;
+  let problems: string[];
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    queue = new TaskManager({ concurrency: 1, cancelGraceMs: 100, logger: recordingLogger() });
+    queueTasks = new ControlledTasks();
+    queueTasks.define(queue);
+    manager = new TaskManager({ cancelGraceMs: 100, progressIntervalMs: 10, logger: recordingLogger() });
+    tasks = new ControlledTasks();
+    tasks.define(manager);
+    await Promise.all([queue.start(), manager.start()]);
+
+    const app = express();
+    // Lets a test take the status endpoint down to watch the page degrade and recover.
+    app.use((req, res, next) => {
+      if (failStatus && req.path.includes('/status')) res.status(503).end();
+      else next();
+    });
+    app.use('/stable', createTaskRouter(queue, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
+    app.use('/broken', createTaskRouter(manager, { kinds: ['broken'], pollIntervalMs: POLL_MS }));
+    app.use('/xss', createTaskRouter(manager, { kinds: ['xss'], pollIntervalMs: POLL_MS }));
+    app.use('/mixed', createTaskRouter(manager, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
+    server = await new Promise<Server>((done) => {
+      const listening = app.listen(0, '127.0.0.1', () => done(listening));
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    userDataDir = mkdtempSync(join(tmpdir(), 'stablehand-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run',
+      ],
+      viewport: { width: 900, height: 700 },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await new Promise((done) => server?.close(done));
+    for (const t of [queueTasks, tasks]) for (const id of t?.gates.keys() ?? []) t.release(id);
+    await Promise.all([queue?.stop({ graceMs: 0 }), manager?.stop({ graceMs: 0 })]);
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  async function openPage(path: string): Promise<Page> {
+    page = await context.newPage();
+    problems = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    await page.goto(`${origin}${path}`);
+    return page;
+  }
+
+  afterEach(async () => {
+    await page?.close();
+  });
+
+  function row(id: string) {
+    return page.locator(`li.sh-task[data-id="${id}"]`);
+  }
+
+  it('starts a routine, shows it pending then running with pulsing rings, and finishes it', async () => {
+    const blocker = await queue.launch('hold');
+    await waitFor(() => queueTasks.started.has(blocker.id));
+    await openPage('/stable/');
+    const statusRequests: number[] = [];
+    page.on('request', (req) => {
+      if (req.url().includes('/stable/status/')) statusRequests.push(Date.now());
+    });
+
+    await page.getByRole('button', { name: 'Start Routine' }).click();
+    const created = await waitFor(async () => (await queue.listTasks()).tasks.find((t) => t.id !== blocker.id), 5000, 'launch');
+    const mine = row(created.id);
+    await expect.poll(() => mine.locator('.sh-badge').textContent()).toBe('Pending');
+    await expect.poll(() => mine.locator('.sh-meta').textContent()).toBe('queued');
+    expect(await mine.locator('.sh-ind').getAttribute('class')).toBe('sh-ind sh-ind--pending');
+    await page.screenshot({ path: join(OUTPUT_DIR, 'task-page-pending.png') });
+    // Mark the element: if rows were rebuilt instead of patched, the mark would vanish.
+    await mine.evaluate((el) => { (el as HTMLElement & { mark?: number }).mark = 42; });
+
+    queueTasks.release(blocker.id);
+    await expect.poll(() => mine.locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Running');
+    const ring = mine.locator('.sh-ring').first();
+    expect(await ring.evaluate((el) => getComputedStyle(el).animationName)).toBe('sh-pulse');
+    expect(await ring.isVisible()).toBe(true);
+    // The elapsed time ticks between polls.
+    await expect.poll(() => mine.locator('.sh-meta').textContent(), { timeout: 4000 }).toMatch(/^[1-9]\d* s$/);
+    await page.screenshot({ path: join(OUTPUT_DIR, 'task-page-running.png') });
+
+    queueTasks.release(created.id, 'All forty stalls mucked out.');
+    await expect.poll(() => mine.locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Done');
+    expect(await mine.locator('.sh-result').textContent()).toBe('All forty stalls mucked out.');
+    expect(await mine.locator('.sh-meta').textContent()).toMatch(/^\d+(\.\d)? s · just now$/);
+    const tick = await mine.locator('.sh-dot').evaluate((el) => getComputedStyle(el, '::after').content);
+    expect(tick).toBe('"✓"');
+    expect(await mine.locator('.sh-cancel').isHidden()).toBe(true);
+    expect(await mine.evaluate((el) => (el as HTMLElement & { mark?: number }).mark)).toBe(42);
+    await expect.poll(() => page.locator('#sh-live').textContent()).toContain('Restocking hay loft: Done');
+
+    // Every task is terminal now, so polling stops.
+    const settled = statusRequests.length;
+    await new Promise((done) => setTimeout(done, POLL_MS * 4));
+    expect(statusRequests.length - settled).toBeLessThanOrEqual(1);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a failed routine with its error', async () => {
+    await openPage('/broken/');
+    await page.getByRole('button', { name: 'Start Routine' }).click();
+    const failed = page.locator('li.sh-task--failed').first();
+    await failed.waitFor({ timeout: 5000 });
+    expect(await failed.locator('.sh-badge').textContent()).toBe('Failed');
+    expect(await failed.locator('.sh-result').textContent()).toBe('The brass polish ran out');
+    const cross = await failed.locator('.sh-dot').evaluate((el) => getComputedStyle(el, '::after').content);
+    expect(cross).toBe('"×"');
+    const color = await failed.locator('.sh-result').evaluate((el) => getComputedStyle(el).color);
+    const muted = await page.locator('.sh-hint').evaluate((el) => getComputedStyle(el).color);
+    expect(color).not.toBe(muted);
+    expect(problems).toEqual([]);
+  });
+
+  it('cancels a running routine from its row', async () => {
+    const launched = await manager.launch('hold');
+    await waitFor(() => tasks.started.has(launched.id));
+    await openPage('/mixed/');
+    const mine = row(launched.id);
+    expect(await mine.locator('.sh-badge').textContent()).toBe('Running');
+    await mine.getByRole('button', { name: 'Cancel Restocking hay loft' }).click();
+    await expect.poll(() => mine.locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Cancelled');
+    expect(await mine.locator('.sh-cancel').isHidden()).toBe(true);
+    expect((await manager.getTask(launched.id))?.status).toBe('CANCELLED');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows markup from a task as text and never runs it', async () => {
+    await openPage('/xss/');
+    await page.getByRole('button', { name: 'Start Routine' }).click();
+    const done = page.locator('li.sh-task--done').first();
+    await done.waitFor({ timeout: 5000 });
+    expect(await done.locator('.sh-result').textContent()).toBe(XSS_RESULT);
+    expect(await done.locator('.sh-name').textContent()).toBe(XSS_LABEL);
+    expect(await page.evaluate(() => (window as Window & { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('li.sh-task img, li.sh-task script, li.sh-task b').count()).toBe(0);
+
+    // The same task, server-rendered on a fresh load and in its detail view.
+    await page.reload();
+    expect(await page.locator('li.sh-task--done .sh-result').first().textContent()).toBe(XSS_RESULT);
+    await page.locator('li.sh-task--done .sh-name').first().click();
+    await page.waitForURL(/\/xss\/[^/]+\/$/);
+    expect(await page.locator('h1').textContent()).toBe(XSS_LABEL);
+    expect(await page.locator('[data-field="result"]').textContent()).toBe(XSS_RESULT);
+    expect(await page.evaluate(() => (window as Window & { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the last data and says it is reconnecting while polls fail, then recovers', async () => {
+    const launched = await manager.launch('progress');
+    await waitFor(async () => (await manager.getTask(launched.id))?.progress !== null);
+    await openPage('/mixed/');
+    const mine = row(launched.id);
+    expect(await mine.locator('progress').getAttribute('value')).toBe('40');
+    failStatus = true;
+    try {
+      const notice = page.locator('#sh-notice');
+      await notice.waitFor({ state: 'visible', timeout: 5000 });
+      expect(await notice.textContent()).toMatch(/^Last updated (just now|\d+ s ago) — reconnecting$/);
+      expect(await mine.locator('.sh-badge').textContent()).toBe('Running');
+      await page.screenshot({ path: join(OUTPUT_DIR, 'task-page-reconnecting.png') });
+    } finally {
+      failStatus = false;
+    }
+    tasks.release(launched.id);
+    await expect.poll(() => mine.locator('.sh-badge').textContent(), { timeout: 10_000 }).toBe('Done');
+    expect(await page.locator('#sh-notice').isHidden()).toBe(true);
+    expect(problems.filter((p) => !p.includes('503'))).toEqual([]);
+  });
+
+  it('shows every field in the detail view, updates it live and cancels from it', async () => {
+    const launched = await manager.launch('progress', undefined, { user: { name: 'Applejack' }, affected: ['Barn 2'] });
+    await waitFor(async () => (await manager.getTask(launched.id))?.progress !== null);
+    await openPage(`/mixed/${launched.id}/`);
+    expect(await page.locator('h1').textContent()).toBe('Counting sugar-cube tins');
+    expect(await page.locator('.sh-badge').textContent()).toBe('Running');
+    expect(await page.locator('[data-field="progress"]').textContent()).toBe('40%');
+    expect(await page.locator('[data-field="user"]').textContent()).toBe('Applejack');
+    expect(await page.locator('[data-field="affected"]').textContent()).toBe('Barn 2');
+    expect(await page.locator('[data-field="completed_at"]').textContent()).toBe('—');
+    await page.screenshot({ path: join(OUTPUT_DIR, 'task-detail-running.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Cancel Counting sugar-cube tins' }).click();
+    await expect.poll(() => page.locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Cancelled');
+    expect(await page.locator('[data-field="completed_at"]').textContent()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
+    expect(await page.locator('.sh-cancel').isHidden()).toBe(true);
+    await page.getByRole('link', { name: '← Stable Routines' }).click();
+    await page.waitForURL(`${origin}/mixed/`);
+    expect(problems).toEqual([]);
+  });
+
+  it('is usable from the keyboard and detail links follow the mount point', async () => {
+    await openPage('/broken/');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('sh-run');
+    const before = await page.locator('li.sh-task').count();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('li.sh-task').count(), { timeout: 5000 }).toBe(before + 1);
+    const href = await page.locator('li.sh-task .sh-name').first().getAttribute('href');
+    expect(href).toMatch(/^\/broken\/[^/]+\/$/);
+    expect(problems).toEqual([]);
+  });
+
+  it('stops the pulse for reduced motion and follows the dark scheme', async () => {
+    const launched = await manager.launch('hold');
+    await waitFor(() => tasks.started.has(launched.id));
+    await openPage('/mixed/');
+    await page.emulateMedia({ reducedMotion: 'reduce', colorScheme: 'dark' });
+    const ring = row(launched.id).locator('.sh-ring').first();
+    expect(await ring.evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(22, 24, 27)');
+    await page.screenshot({ path: join(OUTPUT_DIR, 'task-page-dark.png'), fullPage: true });
+    await page.emulateMedia({ reducedMotion: 'no-preference', colorScheme: 'light' });
+    await page.screenshot({ path: join(OUTPUT_DIR, 'task-page.png'), fullPage: true });
+    tasks.release(launched.id);
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import 'reflect-metadata';
+import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
+import { CreateStablehandTables1732000000000, stablehandEntities } from '../../src/index.js';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type EntityLike = Function | EntitySchema;
+
+/** A database engine the suites can run against, and why it is skipped when it is not there. */
+export interface Engine {
+  name: 'sqlite' | 'postgres' | 'mysql';
+  /** Null when the engine can run; otherwise the printed reason it is skipped. */
+  skipReason: string | null;
+  /** Opens a DataSource with the bundled entities (plus `entities`) and the bundled tables created by the migration. */
+  open(entities?: EntityLike[], options?: { file?: string; synchronize?: boolean }): Promise<DataSource>;
+}
+
+const tempDirs: string[] = [];
+
+/** A new empty folder under the OS temp dir, removed when the test process exits. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stablehand-test-'));
+  tempDirs.push(dir);
+  return dir;
+}
+
+process.on('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+async function openWith(base: DataSourceOptions, entities: EntityLike[], synchronize: boolean): Promise<DataSource> {
+  const dataSource = new DataSource({
+    ...base,
+    entities: [...stablehandEntities, ...entities],
+    migrations: [CreateStablehandTables1732000000000],
+    logging: false,
+  } as DataSourceOptions);
+  await dataSource.initialize();
+  if (base.type !== 'better-sqlite3') {
+    // Server databases outlive the test: start every suite from empty tables.
+    for (const table of ['stablehand_task_lock', 'stablehand_task', 'migrations', ...entities.map(tableOf)]) {
+      await dataSource.query(`DROP TABLE IF EXISTS ${dataSource.driver.escape(table)}`);
+    }
+  }
+  await dataSource.runMigrations();
+  if (synchronize && entities.length > 0) await dataSource.synchronize();
+  return dataSource;
+}
+
+function tableOf(entity: EntityLike): string {
+  const schema = entity as EntitySchema;
+  if (schema.options?.tableName) return schema.options.tableName;
+  const name = (entity as { name: string }).name;
+  return name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+export const sqlite: Engine = {
+  name: 'sqlite',
+  skipReason: null,
+  open: (entities = [], options = {}) => openWith(
+    { type: 'better-sqlite3', database: options.file ?? join(tempDir(), 'tasks.db'), enableWAL: true },
+    entities,
+    options.synchronize ?? true,
+  ),
+};
+
+function server(name: 'postgres' | 'mysql', variable: string, type: 'postgres' | 'mysql'): Engine {
+  const url = process.env[variable];
+  return {
+    name,
+    skipReason: url ? null : `${variable} is not set, so the ${name} suite is skipped`,
+    open: (entities = [], options = {}) => openWith({ type, url, ...(type === 'mysql' ? { charset: 'utf8mb4' } : {}) } as DataSourceOptions,
+      entities, options.synchronize ?? true),
+  };
+}
+
+export const postgres = server('postgres', 'STABLEHAND_TEST_POSTGRES_URL', 'postgres');
+export const mysql = server('mysql', 'STABLEHAND_TEST_MYSQL_URL', 'mysql');
+
+/** Every engine; suites use `describe.skipIf(engine.skipReason)` and print the reason. */
+export const engines: Engine[] = [sqlite, postgres, mysql];
+
+for (const engine of engines) {
+  if (engine.skipReason) console.warn(`[stablehand tests] ${engine.skipReason}`);
+}

@@ -1,0 +1,173 @@
+import { Script } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import type { TaskRecord } from '../../src/adapters/record-store.js';
+import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPair } from '../../src/ui/csrf.js';
+import { escapeHtml, jsonForScript, normaliseBasePath, toDisplayText } from '../../src/ui/escape.js';
+import { etagFor, ifNoneMatchHits } from '../../src/ui/etag.js';
+import { PAGE_SCRIPT } from '../../src/ui/page-script.js';
+import { PAGE_STYLES } from '../../src/ui/page-styles.js';
+import { parseByteSize } from '../../src/ui/router-options.js';
+import { STATUS_LOOK, formatAgo, formatMeta, formatSeconds } from '../../src/ui/task-format.js';
+import { toTaskDetail, toTaskSummary } from '../../src/ui/task-view.js';
+
+function record(patch: Partial<TaskRecord>): TaskRecord {
+  return {
+    id: 't1', taskName: 'quick', label: 'Brushing parade manes', status: 'PENDING', message: null, progress: null,
+    user: null, affected: null, input: null, result: null, error: null, cleanedUp: false,
+    createdAt: new Date('2026-03-30T14:22:01.000Z'), startedAt: null, updatedAt: null, completedAt: null,
+    failedAt: null, duration: null, ...patch,
+  };
+}
+
+describe('escaping', () => {
+  it('escapes the five HTML-significant characters', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;');
+  });
+
+  it('makes JSON safe for a script data block and keeps its value', () => {
+    const value = { text: '</script><!-- \u2028 \u2029 & >', nested: ['</SCRIPT >'] };
+    const json = jsonForScript(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual(value);
+  });
+
+  it('renders JSON values as text', () => {
+    expect(toDisplayText('plain')).toBe('plain');
+    expect(toDisplayText({ stalls: 4 })).toBe('{"stalls":4}');
+    expect(toDisplayText(null)).toBe('');
+  });
+
+  it.each([
+    ['', ''],
+    ['/tasks', '/tasks'],
+    ['/tasks/', '/tasks'],
+    ['//evil.example/tasks', '/evil.example/tasks'],
+    ['/a;b,c d', '/a%3Bb%2Cc%20d'],
+    ['/caf\u00e9', '/caf%C3%A9'],
+    ['/x\ud800', '/x%EF%BF%BD'],
+  ])('normalises the base path %j to %j', (input, expected) => {
+    expect(normaliseBasePath(input)).toBe(expected);
+  });
+});
+
+describe('CSRF tokens', () => {
+  const secret = 'k'.repeat(32);
+
+  it('verifies a signed pair and refuses tampering', () => {
+    const token = issueCsrfToken(secret);
+    expect(isSignedCsrfToken(token, secret)).toBe(true);
+    expect(verifyCsrfPair(token, token, secret)).toBe(true);
+    expect(verifyCsrfPair(token, issueCsrfToken(secret), secret)).toBe(false);
+    expect(verifyCsrfPair(token, token, 'other'.repeat(8))).toBe(false);
+    const [nonce] = token.split('.');
+    const tampered = `${nonce}x.${token.split('.')[1]}`;
+    expect(verifyCsrfPair(tampered, tampered, secret)).toBe(false);
+    expect(verifyCsrfPair(undefined, token, secret)).toBe(false);
+    expect(verifyCsrfPair(token, undefined, secret)).toBe(false);
+    expect(isSignedCsrfToken('no-dot', secret)).toBe(false);
+  });
+
+  it('reads cookies and writes a strict, HttpOnly, path-scoped one', () => {
+    expect(readCookie('a=1; stablehand_csrf=abc.def; b=2', 'stablehand_csrf')).toBe('abc.def');
+    expect(readCookie('stablehand_csrf="abc.def"', 'stablehand_csrf')).toBe('abc.def');
+    expect(readCookie('other=1', 'stablehand_csrf')).toBeUndefined();
+    expect(readCookie(undefined, 'x')).toBeUndefined();
+    expect(csrfCookie('c', 't', '/tasks', false)).toBe('c=t; Path=/tasks; SameSite=Strict; HttpOnly');
+    expect(csrfCookie('c', 't', '/', true)).toBe('c=t; Path=/; SameSite=Strict; HttpOnly; Secure');
+  });
+});
+
+describe('ETag', () => {
+  it('is stable per body and matched weakly', () => {
+    const tag = etagFor('{"tasks":[]}');
+    expect(etagFor('{"tasks":[]}')).toBe(tag);
+    expect(etagFor('{"tasks":[1]}')).not.toBe(tag);
+    expect(ifNoneMatchHits(tag, tag)).toBe(true);
+    expect(ifNoneMatchHits(`W/${tag}`, tag)).toBe(true);
+    expect(ifNoneMatchHits(`"a", ${tag}`, tag)).toBe(true);
+    expect(ifNoneMatchHits('*', tag)).toBe(true);
+    expect(ifNoneMatchHits('"a"', tag)).toBe(false);
+    expect(ifNoneMatchHits(undefined, tag)).toBe(false);
+  });
+});
+
+describe('option parsing', () => {
+  it.each<[number | string, number | null]>([
+    [512, 512], ['4kb', 4096], ['1.5 KB', 1536], ['2mb', 2 * 1024 * 1024], ['10', 10],
+    [0, null], [-1, null], [1.5, null], ['', null], ['4 kilobytes', null], ['0kb', null],
+  ])('parses the body limit %j as %j', (input, expected) => {
+    expect(parseByteSize(input)).toBe(expected);
+  });
+});
+
+describe('JSON shaping', () => {
+  it('uses the error as the result of a failed task and dates as ISO UTC', () => {
+    const failed = toTaskSummary(record({
+      status: 'FAILED', error: 'The brass polish ran out', message: 'The brass polish ran out',
+      startedAt: new Date('2026-03-30T14:22:02.000Z'), completedAt: new Date('2026-03-30T14:22:08.250Z'), duration: 6.2504,
+    }));
+    expect(failed).toEqual({
+      id: 't1', label: 'Brushing parade manes', status: 'FAILED', result: 'The brass polish ran out', duration: 6.25,
+      created_at: '2026-03-30T14:22:01.000Z', started_at: '2026-03-30T14:22:02.000Z',
+      completed_at: '2026-03-30T14:22:08.250Z', progress: null, message: 'The brass polish ran out',
+    });
+  });
+
+  it('reads the percentage from a number or a payload object, clamped', () => {
+    expect(toTaskSummary(record({ progress: 42.5 })).progress).toBe(42.5);
+    expect(toTaskSummary(record({ progress: { percent: 130, tins: 4 } })).progress).toBe(100);
+    expect(toTaskSummary(record({ progress: { tins: 4 } })).progress).toBeNull();
+    expect(toTaskSummary(record({ progress: 'half' })).progress).toBeNull();
+  });
+
+  it('falls back for missing labels and unreadable dates, and omits the input from details', () => {
+    const detail = toTaskDetail(record({ label: null, createdAt: new Date('nope'), input: { secret: 'x' }, failedAt: null }));
+    expect(detail.label).toBe('quick');
+    expect(detail.created_at).toBeNull();
+    expect(detail).not.toHaveProperty('input');
+    expect(toTaskSummary(record({ label: null, taskName: null })).label).toBe('t1');
+  });
+});
+
+describe('display formatting', () => {
+  it('formats durations and relative times', () => {
+    expect(formatSeconds(6.25)).toBe('6.2 s');
+    expect(formatSeconds(42.9)).toBe('42 s');
+    expect(formatSeconds(125)).toBe('2 min 5 s');
+    expect(formatSeconds(3720)).toBe('1 h 2 min');
+    expect(formatAgo(2000)).toBe('just now');
+    expect(formatAgo(12_000)).toBe('12 s ago');
+    expect(formatAgo(3 * 60_000)).toBe('3 min ago');
+    expect(formatAgo(2 * 3_600_000)).toBe('2 h ago');
+    expect(formatAgo(4 * 86_400_000)).toBe('4 d ago');
+  });
+
+  it('builds the meta line of each state', () => {
+    const base = toTaskSummary(record({}));
+    const now = Date.parse('2026-03-30T14:22:13.500Z');
+    expect(formatMeta({ ...base, status: 'PENDING' }, now)).toBe('queued');
+    expect(formatMeta({ ...base, status: 'RUNNING', started_at: '2026-03-30T14:22:01.000Z' }, now)).toBe('12 s');
+    expect(formatMeta({ ...base, status: 'DONE', duration: 6.2, completed_at: '2026-03-30T14:22:01.000Z' }, now + 180_000))
+      .toBe('6.2 s · 3 min ago');
+  });
+});
+
+describe('page assets', () => {
+  it('ships a script that parses and uses no template literals or markup sinks', () => {
+    expect(() => new Script(PAGE_SCRIPT)).not.toThrow();
+    expect(PAGE_SCRIPT).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+  });
+
+  it('has the same status table in the script as on the server', () => {
+    for (const [status, look] of Object.entries(STATUS_LOOK)) {
+      expect(PAGE_SCRIPT).toContain(`${status}: ['${look.modifier}', '${look.badge}']`);
+    }
+  });
+
+  it('stops pulsing under prefers-reduced-motion and has a dark scheme', () => {
+    expect(PAGE_STYLES).toMatch(/@media \(prefers-reduced-motion: reduce\) \{\s*\.sh-ind--running \.sh-ring \{ animation: none; \}/);
+    expect(PAGE_STYLES).toContain('@media (prefers-color-scheme: dark)');
+    expect(PAGE_STYLES).not.toContain('url(');
+    expect(PAGE_STYLES).not.toContain('@import');
+  });
+});

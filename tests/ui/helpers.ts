@@ -1,0 +1,157 @@
+import express, { type Express } from 'express';
+import request from 'supertest';
+import { TaskManager } from '../../src/manager/task-manager.js';
+import type { TaskManagerOptions } from '../../src/manager/task-manager-options.js';
+import type { ProgressPayload } from '../../src/manager/types.js';
+import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
+
+/** A promise with its settle functions exposed. */
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A logger that records instead of printing, so tests can assert on what was logged. */
+export function recordingLogger(): { warn: (...args: unknown[]) => void; error: (...args: unknown[]) => void; errors: unknown[][] } {
+  const errors: unknown[][] = [];
+  return { warn: () => undefined, error: (...args: unknown[]) => void errors.push(args), errors };
+}
+
+export const XSS_RESULT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">\u2028end';
+export const XSS_LABEL = '</script><b>Bold</b> & "quoted" \u2028 label';
+
+/**
+ * Kinds whose outcome the test decides:
+ * - `hold` waits until `release(id)` / `failHeld(id)` or until it is cancelled;
+ * - `quick` succeeds after 60 ms, `broken` fails after 60 ms;
+ * - `xss` returns a result full of markup; `progress` reports 40% then holds.
+ */
+export class ControlledTasks {
+  readonly gates = new Map<string, Deferred<string>>();
+  readonly started = new Set<string>();
+
+  gate(id: string): Deferred<string> {
+    let gate = this.gates.get(id);
+    if (!gate) {
+      gate = deferred<string>();
+      this.gates.set(id, gate);
+    }
+    return gate;
+  }
+
+  release(id: string, result = 'Routine complete: every stall passed inspection.'): void {
+    this.gate(id).resolve(result);
+  }
+
+  failHeld(id: string, message: string): void {
+    this.gate(id).reject(new Error(message));
+  }
+
+  define(manager: TaskManager): void {
+    const hold = async (id: string, signal: AbortSignal): Promise<string> => {
+      this.started.add(id);
+      const gate = this.gate(id);
+      return new Promise<string>((resolve, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        gate.promise.then(resolve, reject);
+      });
+    };
+    manager.define('hold', { labels: ['Restocking hay loft'], run: (ctx) => hold(ctx.id, ctx.signal) });
+    manager.define('quick', {
+      labels: ['Brushing parade manes'],
+      run: async () => {
+        await sleep(60);
+        return 'Routine complete: every stall passed inspection.';
+      },
+    });
+    manager.define('broken', {
+      label: 'Polishing tack room brass',
+      run: async () => {
+        await sleep(60);
+        throw new Error('The brass polish ran out');
+      },
+    });
+    manager.define('xss', { label: XSS_LABEL, run: async () => XSS_RESULT });
+    manager.define('progress', {
+      label: 'Counting sugar-cube tins',
+      run: (ctx) => {
+        const report: ProgressPayload = { percent: 40, message: 'Tin 4 of 10', tins: 4 };
+        ctx.progress(report);
+        return hold(ctx.id, ctx.signal);
+      },
+    });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` until it returns a truthy value. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** A started in-memory manager with the controlled kinds. */
+export async function startManager(options: TaskManagerOptions = {}): Promise<{ manager: TaskManager; tasks: ControlledTasks }> {
+  const manager = new TaskManager({ cancelGraceMs: 100, progressIntervalMs: 10, logger: recordingLogger(), ...options });
+  const tasks = new ControlledTasks();
+  tasks.define(manager);
+  await manager.start();
+  return { manager, tasks };
+}
+
+/**
+ * A host app with the router at `mount`. The host's final error handler records anything that
+ * escapes the router, which must never happen.
+ */
+export function hostApp(manager: TaskManager, options: TaskRouterOptions = {}, mount = '/tasks'): Express & { escaped: unknown[] } {
+  const app = express() as Express & { escaped: unknown[] };
+  app.escaped = [];
+  app.use(mount, createTaskRouter(manager, options));
+  app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    app.escaped.push(error);
+    res.status(599).send('escaped');
+  });
+  return app;
+}
+
+/** Loads the page and returns what its script would post with: the cookie and the token. */
+export async function csrfFor(app: Express, mount = '/tasks'): Promise<{ cookie: string; token: string; headerName: string }> {
+  const res = await request(app).get(`${mount}/`).set('Accept', 'text/html');
+  const data = pageData(res.text);
+  const csrf = data['csrf'] as { token: string; headerName: string };
+  const setCookie = res.headers['set-cookie'] as unknown as string[] | undefined;
+  const cookie = (setCookie?.[0] ?? '').split(';')[0] ?? '';
+  return { cookie, token: csrf.token, headerName: csrf.headerName };
+}
+
+/** The JSON data block the page script starts from. */
+export function pageData(html: string): Record<string, unknown> {
+  const match = /<script type="application\/json" id="sh-data">([\s\S]*?)<\/script>/.exec(html);
+  if (!match?.[1]) throw new Error('page has no data block');
+  return JSON.parse(match[1]) as Record<string, unknown>;
+}
+
+/** Launches through the HTTP API with a valid CSRF pair. */
+export async function runViaHttp(app: Express, body: object = {}, mount = '/tasks'): Promise<request.Response> {
+  const csrf = await csrfFor(app, mount);
+  return request(app).post(`${mount}/run/`).set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send(body);
+}

@@ -1,0 +1,256 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TaskManager } from '../../src/manager/task-manager.js';
+import { csrfFor, hostApp, runViaHttp, startManager, waitFor, type ControlledTasks } from './helpers.js';
+
+let manager: TaskManager;
+let tasks: ControlledTasks;
+
+beforeEach(async () => {
+  ({ manager, tasks } = await startManager());
+});
+afterEach(async () => {
+  for (const id of tasks.gates.keys()) tasks.release(id);
+  await manager.stop({ graceMs: 0 });
+});
+
+describe('POST /run/', () => {
+  it('launches the named kind and answers 201 with id, label and PENDING', async () => {
+    const app = hostApp(manager);
+    const res = await runViaHttp(app, { kind: 'hold' });
+    expect(res.status).toBe(201);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.body).toEqual({ id: expect.any(String), label: 'Restocking hay loft', status: 'PENDING' });
+    expect(res.headers['location']).toBe(`/tasks/${res.body.id}/`);
+    const record = await manager.getTask(res.body.id as string);
+    expect(record?.taskName).toBe('hold');
+  });
+
+  it('answers without the trailing slash too', async () => {
+    const app = hostApp(manager);
+    const csrf = await csrfFor(app);
+    const res = await request(app).post('/tasks/run').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'quick' });
+    expect(res.status).toBe(201);
+  });
+
+  it('picks one of the offered kinds at random when no kind is given', async () => {
+    const app = hostApp(manager, { kinds: ['quick', 'broken'] });
+    const csrf = await csrfFor(app);
+    const kinds = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      // No body at all, and an empty object, both mean "any offered kind".
+      const post = request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token);
+      const res = i % 2 === 0 ? await post : await post.send({});
+      expect(res.status).toBe(201);
+      kinds.add((await manager.getTask(res.body.id as string))?.taskName ?? '');
+    }
+    expect(kinds).toEqual(new Set(['quick', 'broken']));
+  });
+
+  it('offers every defined kind when no kinds option is given', async () => {
+    const app = hostApp(manager);
+    const csrf = await csrfFor(app);
+    const kinds = new Set<string>();
+    for (let i = 0; i < 60 && kinds.size < 3; i++) {
+      const res = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({});
+      kinds.add((await manager.getTask(res.body.id as string))?.taskName ?? '');
+    }
+    expect(kinds.size).toBeGreaterThanOrEqual(3);
+    for (const kind of kinds) expect(manager.kinds).toContain(kind);
+  });
+
+  it('refuses an unknown kind, and a defined kind that is not offered, with 400', async () => {
+    const app = hostApp(manager, { kinds: ['quick'] });
+    const unknown = await runViaHttp(app, { kind: 'teleport' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual({ error: { code: 'UNKNOWN_KIND', message: 'Unknown task kind. Offered kinds: quick.' } });
+    const notOffered = await runViaHttp(app, { kind: 'hold' });
+    expect(notOffered.status).toBe(400);
+    expect(notOffered.body.error.code).toBe('UNKNOWN_KIND');
+    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
+  });
+
+  it('answers 400 when an offered kind is not defined by the manager, without listing defined kinds', async () => {
+    const app = hostApp(manager, { kinds: ['ghost'] });
+    const res = await runViaHttp(app, {});
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('UNKNOWN_KIND');
+    expect(res.body.error.message).not.toContain('hold');
+  });
+
+  it('answers 503 NO_KINDS when the manager defines no kinds', async () => {
+    const { TaskManager } = await import('../../src/manager/task-manager.js');
+    const empty = new TaskManager();
+    await empty.start();
+    try {
+      const res = await runViaHttp(hostApp(empty), {});
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('NO_KINDS');
+    } finally {
+      await empty.stop();
+    }
+  });
+
+  it('rejects malformed JSON with 400', async () => {
+    const app = hostApp(manager);
+    const csrf = await csrfFor(app);
+    const res = await request(app)
+      .post('/tasks/run/')
+      .set('Cookie', csrf.cookie)
+      .set(csrf.headerName, csrf.token)
+      .set('Content-Type', 'application/json')
+      .send('{"kind": "quick"');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: { code: 'INVALID_JSON', message: 'The request body is not valid JSON.' } });
+    expect(app.escaped).toEqual([]);
+  });
+
+  it.each([
+    ['an array', '[]'],
+    ['a string', '"quick"'],
+    ['null', 'null'],
+    ['a number kind', '{"kind": 3}'],
+    ['an empty kind', '{"kind": ""}'],
+  ])('rejects %s as the body with 400', async (_name, body) => {
+    const app = hostApp(manager);
+    const csrf = await csrfFor(app);
+    const res = await request(app)
+      .post('/tasks/run/')
+      .set('Cookie', csrf.cookie)
+      .set(csrf.headerName, csrf.token)
+      .set('Content-Type', 'application/json')
+      .send(body);
+    expect(res.status).toBe(400);
+    expect(['INVALID_BODY', 'INVALID_JSON']).toContain(res.body.error.code);
+  });
+
+  it('rejects a body over the limit with 413, honouring the bodyLimit option', async () => {
+    const app = hostApp(manager, { bodyLimit: 64 });
+    const csrf = await csrfFor(app);
+    const ok = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'quick' });
+    expect(ok.status).toBe(201);
+    const big = await request(app)
+      .post('/tasks/run/')
+      .set('Cookie', csrf.cookie)
+      .set(csrf.headerName, csrf.token)
+      .send({ kind: 'quick', padding: 'x'.repeat(100) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+
+    const defaultLimit = hostApp(manager);
+    const csrf2 = await csrfFor(defaultLimit);
+    const huge = await request(defaultLimit)
+      .post('/tasks/run/')
+      .set('Cookie', csrf2.cookie)
+      .set(csrf2.headerName, csrf2.token)
+      .send({ kind: 'quick', padding: 'x'.repeat(5000) });
+    expect(huge.status).toBe(413);
+  });
+
+  it('rejects a non-JSON body with 415', async () => {
+    const app = hostApp(manager);
+    const csrf = await csrfFor(app);
+    const res = await request(app)
+      .post('/tasks/run/')
+      .set('Cookie', csrf.cookie)
+      .set(csrf.headerName, csrf.token)
+      .type('form')
+      .send('kind=quick');
+    expect(res.status).toBe(415);
+    expect(res.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('accepts a JSON body already parsed by the host', async () => {
+    const express = (await import('express')).default;
+    const { createTaskRouter } = await import('../../src/ui/create-task-router.js');
+    const app = express();
+    app.use(express.json());
+    app.use('/tasks', createTaskRouter(manager));
+    const csrf = await csrfFor(app);
+    const res = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'hold' });
+    expect(res.status).toBe(201);
+    expect((await manager.getTask(res.body.id as string))?.taskName).toBe('hold');
+  });
+
+  describe('CSRF', () => {
+    it('refuses a POST without a token with 403', async () => {
+      const res = await request(hostApp(manager)).post('/tasks/run/').send({ kind: 'quick' });
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe('CSRF_FAILED');
+      expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
+    });
+
+    it('refuses a header without the cookie, and a cookie without the header', async () => {
+      const app = hostApp(manager);
+      const csrf = await csrfFor(app);
+      const headerOnly = await request(app).post('/tasks/run/').set(csrf.headerName, csrf.token).send({});
+      const cookieOnly = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).send({});
+      expect(headerOnly.status).toBe(403);
+      expect(cookieOnly.status).toBe(403);
+    });
+
+    it('refuses mismatched tokens and a matching pair the server did not sign', async () => {
+      const app = hostApp(manager);
+      const a = await csrfFor(app);
+      const b = await csrfFor(app);
+      const mismatched = await request(app).post('/tasks/run/').set('Cookie', a.cookie).set(a.headerName, b.token).send({});
+      expect(mismatched.status).toBe(403);
+      const forged = 'AAAAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
+      const planted = await request(app).post('/tasks/run/').set('Cookie', `stablehand_csrf=${forged}`).set(a.headerName, forged).send({});
+      expect(planted.status).toBe(403);
+      // A token signed by another router instance (another secret) is refused as well.
+      const other = await csrfFor(hostApp(manager));
+      const foreign = await request(app).post('/tasks/run/').set('Cookie', other.cookie).set(other.headerName, other.token).send({});
+      expect(foreign.status).toBe(403);
+    });
+
+    it('accepts tokens across instances that share a secret', async () => {
+      const secret = 'shared-secret-of-the-barn';
+      const one = hostApp(manager, { csrf: { secret } });
+      const two = hostApp(manager, { csrf: { secret } });
+      const csrf = await csrfFor(one);
+      const res = await request(two).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'quick' });
+      expect(res.status).toBe(201);
+    });
+  });
+
+  it('passes the user from getUser to the launch', async () => {
+    const app = hostApp(manager, { getUser: (req) => ({ name: req.get('x-user') ?? 'nobody' }) });
+    const csrf = await csrfFor(app);
+    const res = await request(app)
+      .post('/tasks/run/')
+      .set('Cookie', csrf.cookie)
+      .set(csrf.headerName, csrf.token)
+      .set('X-User', 'Applejack')
+      .send({ kind: 'quick' });
+    expect(res.status).toBe(201);
+    expect((await manager.getTask(res.body.id as string))?.user).toBe('Applejack');
+  });
+
+  it('answers 503 when the manager has stopped', async () => {
+    const app = hostApp(manager);
+    const csrf = await csrfFor(app);
+    await manager.stop({ graceMs: 0 });
+    const res = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'quick' });
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('MANAGER_STOPPED');
+  });
+
+  it('answers 405 with Allow for other methods', async () => {
+    const res = await request(hostApp(manager)).get('/tasks/run/');
+    expect(res.status).toBe(405);
+    expect(res.headers['allow']).toBe('POST');
+    expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('runs the launched task to completion', async () => {
+    const app = hostApp(manager);
+    const res = await runViaHttp(app, { kind: 'quick' });
+    const done = await waitFor(async () => {
+      const record = await manager.getTask(res.body.id as string);
+      return record?.status === 'DONE' ? record : null;
+    });
+    expect(done.result).toBe('Routine complete: every stall passed inspection.');
+  });
+});
