@@ -97,7 +97,7 @@ for (const engine of engines) {
     it('fails records an earlier run left unfinished, with their locks, at start', async () => {
       const dataSource = await dataSourceFor();
       const crashed = new ModelTrackingTaskManager({ dataSource });
-      crashed.define('edit', { label: 'Edit', run: () => new Promise(() => undefined) });
+      crashed.define('edit', { label: 'Edit', run: () => new Promise<never>(() => undefined) });
       await crashed.start();
       const running = await crashed.launch('edit', null, { affected: ['stall:7'], lock: true });
       await waitFor(async () => (await crashed.getTask(running.id))?.status === 'RUNNING');

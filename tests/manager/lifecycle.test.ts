@@ -94,7 +94,7 @@ describe.each([memoryKind, sqliteKind])('lifecycle: $name', (kind) => {
     let signal: AbortSignal | undefined;
     manager.define('long', {
       label: 'Long',
-      run: (ctx) => new Promise((resolve, reject) => {
+      run: (ctx) => new Promise<never>((resolve, reject) => {
         signal = ctx.signal;
         ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
         void resolve;
@@ -280,7 +280,7 @@ describe.each([memoryKind, sqliteKind])('lifecycle: $name', (kind) => {
     ({ manager } = await kind.create({ concurrency: 2 }));
     const quick = deferred();
     manager.define('finishes', { label: 'Finishes', run: async () => { await quick.promise; return 'made it'; } });
-    manager.define('hangs', { label: 'Hangs', run: () => new Promise(() => undefined) });
+    manager.define('hangs', { label: 'Hangs', run: () => new Promise<never>(() => undefined) });
     await manager.start();
     const finishing = await manager.launch('finishes');
     const hanging = await manager.launch('hangs');

@@ -11,9 +11,9 @@ interface User { email: string; team: string }
 
 /** Configured with class fields and overridden formatters and hook, as a host subclass would. */
 class ImportTaskManager extends ModelTrackingTaskManager {
-  entity = ImportJob;
-  fieldMap = importJobFieldMap;
-  statusValues = importJobStatusValues;
+  override entity = ImportJob;
+  override fieldMap = importJobFieldMap;
+  override statusValues = importJobStatusValues;
   readonly sideEffects: string[] = [];
 
   protected override formatUser(user: unknown): JsonValue {
