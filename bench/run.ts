@@ -31,21 +31,31 @@ async function floor(): Promise<number> {
   const running = db.prepare('UPDATE stablehand_task SET status = ?, started_at = ?, updated_at = ? WHERE id = ?');
   const progress = db.prepare('UPDATE stablehand_task SET progress = ?, updated_at = ? WHERE id = ?');
   const done = db.prepare('UPDATE stablehand_task SET status = ?, result = ?, completed_at = ?, duration = ?, updated_at = ? WHERE id = ?');
+  // What a naive hand-written tracker does: one statement per lifecycle step, each with its own
+  // timestamp in TypeORM's SQLite format and the result serialised, 500 statements a transaction.
+  const stamp = () => new Date().toISOString().replace('T', ' ').slice(0, 23);
   const started = performance.now();
   let statements = 0;
-  db.exec('BEGIN');
-  for (let i = 0; i < N; i++) {
-    const id = `floor-${String(i).padStart(10, '0')}`;
-    const now = new Date().toISOString().replace('T', ' ').slice(0, 23);
-    insert.run(id, 'bench', 'Bench task', 'PENDING', null, null, 'Anonymous', null, null, null, null, 0, now, null, now, null, null, null);
-    running.run('RUNNING', now, now, id);
-    progress.run(50, now, id);
-    done.run('DONE', '{"ok":true}', now, 0.001, now, id);
-    statements += 4;
-    if (statements % 500 === 0) {
+  const step = () => {
+    if (++statements % 500 === 0) {
       db.exec('COMMIT');
       db.exec('BEGIN');
     }
+  };
+  db.exec('BEGIN');
+  for (let i = 0; i < N; i++) {
+    const id = `floor-${String(i).padStart(10, '0')}`;
+    const created = stamp();
+    insert.run(id, 'bench', 'Bench task', 'PENDING', null, null, 'Anonymous', null, null, null, null, 0, created, null, created, null, null, null);
+    step();
+    const startedAt = stamp();
+    running.run('RUNNING', startedAt, startedAt, id);
+    step();
+    progress.run(50, stamp(), id);
+    step();
+    const doneAt = stamp();
+    done.run('DONE', JSON.stringify({ ok: true }), doneAt, 0.001, doneAt, id);
+    step();
   }
   db.exec('COMMIT');
   const rate = N / ((performance.now() - started) / 1000);

@@ -214,7 +214,7 @@ export class TaskManager {
     await this.store.create(this.newRecord(id, kind, label, input, options, now), lockKeys);
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
     this.active.set(id, task);
-    this.emit('create', task, { status: 'PENDING', input, timestamp: now });
+    if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input, timestamp: now });
     if (this.state !== 'running') {
       this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
       throw new ManagerStoppedError();
@@ -389,7 +389,7 @@ export class TaskManager {
     task.status = 'RUNNING';
     task.startedAt = now;
     this.store.update(task.id, { status: 'RUNNING', startedAt: now, updatedAt: now });
-    this.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
+    if (this.wants('start')) this.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
     const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
     if (timeoutMs !== undefined) task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
     let outcome: unknown;
@@ -448,7 +448,7 @@ export class TaskManager {
     const patch: RecordPatch = { progress, updatedAt: now };
     if (pending.message !== undefined) patch.message = pending.message;
     this.store.update(task.id, patch);
-    this.emit('progress', task, {
+    if (this.wants('progress')) this.emit('progress', task, {
       status: 'RUNNING', progress: pending.percent, timestamp: now,
       ...(pending.payload ? { progressPayload: pending.payload } : {}),
       ...(pending.message !== undefined ? { message: pending.message } : {}),
@@ -469,15 +469,22 @@ export class TaskManager {
     if (status === 'DONE') change.result = fields.result ?? null;
     if (status === 'FAILED') Object.assign(change, { error: fields.error ?? null, failedAt: now });
     this.store.update(task.id, change);
-    this.emit(TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT], task, { ...change, timestamp: now });
+    const event = TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT];
+    if (this.wants(event)) this.emit(event, task, { ...change, timestamp: now });
     this.store.markCleanedUp(task.id, now, task.holdsLocks);
     this.active.delete(task.id);
-    this.emit('cleanup', task, { cleanedUp: true, timestamp: now });
+    if (this.wants('cleanup')) this.emit('cleanup', task, { cleanedUp: true, timestamp: now });
+  }
+
+  /**
+   * Whether anyone hears `event`. Callers check it before building an event's fields: with no
+   * listener and no overridden hook, six payloads per task are never made.
+   */
+  private wants(event: LifecycleEventName): boolean {
+    return this.hooked || (this.emitter.all.get(event)?.length ?? 0) > 0;
   }
 
   private emit(event: LifecycleEventName, task: ActiveTask, fields: Partial<LifecyclePayload> & { timestamp: Date }): void {
-    // Nobody listening and no hook overridden: skip building a payload, six times per task.
-    if (!this.hooked && !this.emitter.all.get(event)?.length) return;
     const payload: LifecyclePayload = {
       id: task.id, taskName: task.taskName, label: task.label, user: task.user, affected: task.affected, ...fields,
     };
