@@ -219,10 +219,10 @@ describe('hostile requests', () => {
       () => request(app).post(`/tasks/${running.id}/cancel/`).set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).set('Content-Type', 'application/json').send('{not json'),
       () => request(app).options('/tasks/run/'),
     ];
-    for (const attempt of attempts) {
+    for (const [index, attempt] of attempts.entries()) {
       const res = await attempt();
-      expect(res.status, `${res.req.method} ${res.req.path}`).toBeGreaterThanOrEqual(200);
-      expect(res.status, `${res.req.method} ${res.req.path}`).toBeLessThan(500);
+      expect(res.status, `attempt #${index}`).toBeGreaterThanOrEqual(200);
+      expect(res.status, `attempt #${index}`).toBeLessThan(500);
       expect(res.text).not.toMatch(/\bat .+:\d+:\d+/);
       if (res.status >= 400) expect(res.body.error.code).toMatch(/^[A-Z_]+$/);
     }

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError, InProcessRunner, TaskManager } from '../../src/index.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('TaskManager options and definitions', () => {
+  it.each([
+    [{ concurrency: 0 }, /concurrency must be a whole number of at least 1; got 0/],
+    [{ concurrency: 1.5 }, /concurrency must be a whole number/],
+    [{ cancelGraceMs: -1 }, /cancelGraceMs must be a number of milliseconds of at least 0; got -1/],
+    [{ progressIntervalMs: Number.NaN }, /progressIntervalMs must be a number/],
+    [{ defaultTimeoutMs: 0 }, /defaultTimeoutMs must be a number of milliseconds of at least 1/],
+    [{ cleanupIntervalMs: '5' }, /cleanupIntervalMs must be a number/],
+    [{ logger: { warn: () => undefined } }, /logger must have warn\(\) and error\(\) methods/],
+    [{ abandonedMessage: '' }, /abandonedMessage must be a non-empty string/],
+    [{ now: 'yesterday' }, /now must be a function/],
+  ])('rejects %j with a ConfigurationError naming the option', (options, message) => {
+    const attempt = () => new TaskManager(options as never);
+    expect(attempt).toThrow(ConfigurationError);
+    expect(attempt).toThrow(message);
+  });
+
+  it('rejects bad runner options', () => {
+    expect(() => new InProcessRunner({ concurrency: -2 })).toThrow(/concurrency must be a whole number of at least 1; got -2/);
+  });
+
+  it.each([
+    ['', { run: () => 1 }, /A task kind must be a non-empty string/],
+    ['x', null, /The definition of "x" must be an object with a run\(\) function/],
+    ['x', { label: 'X' }, /The definition of "x" needs a run\(\) function/],
+    ['x', { run: () => 1, labels: [] }, /labels of "x" must be a non-empty array of non-empty strings/],
+    ['x', { run: () => 1, label: '' }, /label of "x" must be a non-empty string/],
+    ['x', { run: () => 1, timeoutMs: 0 }, /timeoutMs of "x" must be a number of milliseconds of at least 1/],
+  ])('rejects the definition of %j', (kind, definition, message) => {
+    expect(() => new TaskManager().define(kind, definition as never)).toThrow(message);
+  });
+
+  it('refuses to define a kind twice and lists kinds in definition order', () => {
+    const manager = new TaskManager().define('b', { run: () => 1 }).define('a', { run: () => 2 });
+    expect(manager.kinds).toEqual(['b', 'a']);
+    expect(() => manager.define('a', { run: () => 3 })).toThrow(/Task kind "a" is already defined/);
+  });
+
+  it('picks each run\'s label from labels, and a launch may override it', async () => {
+    const labels = ['Restocking hay loft', 'Brushing parade manes'];
+    const manager = new TaskManager().define('routine', { labels, run: () => 'ok' });
+    await manager.start();
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) seen.add((await manager.launch('routine')).label);
+    expect([...seen].sort()).toEqual([...labels].sort());
+    expect((await manager.launch('routine', null, { label: 'Special' })).label).toBe('Special');
+    await expect(manager.launch('routine', null, { label: '' })).rejects.toThrow(/label must be a non-empty string/);
+    await manager.stop();
+  });
+
+  it('uses the injected clock for every timestamp', async () => {
+    let clock = new Date('2026-01-01T12:00:00.000Z');
+    const manager = new TaskManager({ now: () => clock });
+    manager.define('tick', {
+      label: 'Tick',
+      run: () => {
+        clock = new Date('2026-01-01T12:00:01.500Z');
+        return 'ok';
+      },
+    });
+    await manager.start();
+    const { id } = await manager.launch('tick');
+    const record = await waitFor(async () => ((await manager.getTask(id))?.cleanedUp ? manager.getTask(id) : null));
+    expect(record.createdAt!.toISOString()).toBe('2026-01-01T12:00:00.000Z');
+    expect(record.startedAt!.toISOString()).toBe('2026-01-01T12:00:00.000Z');
+    expect(record.completedAt!.toISOString()).toBe('2026-01-01T12:00:01.500Z');
+    expect(record.duration).toBe(1.5);
+    await manager.stop();
+  });
+
+  it('runs the periodic cleanup sweep when cleanupIntervalMs is set, and stops it at stop()', async () => {
+    const manager = new TaskManager({ cleanupIntervalMs: 20, cleanup: { olderThanMs: 0, deleteRecords: true } });
+    manager.define('ok', { label: 'Ok', run: () => 'ok' });
+    await manager.start();
+    await manager.launch('ok');
+    await waitFor(async () => (await manager.listTasks()).tasks.length === 0, 2_000, 'the periodic sweep');
+    await manager.stop();
+  });
+
+  it('can be started twice, stopped twice, and never restarted once stopped', async () => {
+    const manager = new TaskManager();
+    await Promise.all([manager.start(), manager.start()]);
+    expect(manager.running).toBe(true);
+    await Promise.all([manager.stop(), manager.stop()]);
+    expect(manager.running).toBe(false);
+    await expect(manager.start()).rejects.toThrow(/A stopped task manager cannot start again/);
+  });
+});
