@@ -16,16 +16,7 @@ export class ProgressReporter {
 
   /** The context handed to a task's handler. */
   context(task: ActiveTask, input: JsonValue | undefined): TaskContext {
-    return {
-      id: task.id,
-      taskName: task.taskName,
-      label: task.label,
-      input,
-      get signal() {
-        return task.signal;
-      },
-      progress: (value, message) => this.report(task, value, message),
-    };
+    return new HandlerContext(task, input, this);
   }
 
   /** Writes a waiting report now. */
@@ -37,7 +28,8 @@ export class ProgressReporter {
     if (task.pendingProgress) this.write(task);
   }
 
-  private report(task: ActiveTask, value: number | ProgressPayload, message: string | undefined): void {
+  /** Takes one progress report from a handler. */
+  report(task: ActiveTask, value: number | ProgressPayload, message: string | undefined): void {
     if (message !== undefined && typeof message !== 'string') throw new InvalidInputError('A progress message must be a string.');
     let percent: number | null;
     let payload: ProgressPayload | undefined;
@@ -74,6 +66,37 @@ export class ProgressReporter {
         this.write(task);
       }, wait);
     }
+  }
+}
+
+/** A class rather than an object literal: its methods and getter are shared, not made per task. */
+class HandlerContext implements TaskContext {
+  constructor(
+    private readonly task: ActiveTask,
+    readonly input: JsonValue | undefined,
+    private readonly reporter: ProgressReporter,
+  ) {
+    this.progress = this.progress.bind(this);
+  }
+
+  get id(): string {
+    return this.task.id;
+  }
+
+  get taskName(): string {
+    return this.task.taskName;
+  }
+
+  get label(): string {
+    return this.task.label;
+  }
+
+  get signal(): AbortSignal {
+    return this.task.signal;
+  }
+
+  progress(value: number | ProgressPayload, message?: string): void {
+    this.reporter.report(this.task, value, message);
   }
 }
 

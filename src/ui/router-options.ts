@@ -101,6 +101,14 @@ export interface TaskUiOptions<Req> {
    */
   pageSize?: number | undefined;
   /**
+   * How long, in milliseconds (0–60,000), one `GET status/` answer may be reused for identical
+   * queries. Any lifecycle event of the manager drops the cache at once, so this only bounds how
+   * late changes made by other processes (or a write still in flight) can show; 0 reads the store
+   * on every request.
+   * @defaultValue `1000`
+   */
+  statusCacheMs?: number | undefined;
+  /**
    * Gatekeeper for every route; see {@link TaskRouterAuthorizeResult} for what its answers mean.
    * @defaultValue allows everything: mount the router behind the host's own authentication
    */
@@ -144,6 +152,7 @@ export interface ResolvedTaskUiOptions<Req> {
   kinds: readonly string[] | null;
   pollIntervalMs: number;
   pageSize: number;
+  statusCacheMs: number;
   authorize: TaskRouterAuthorize<Req> | null;
   readOnly: boolean;
   bodyLimitBytes: number;
@@ -163,7 +172,7 @@ export const DEFAULT_TEXTS = {
 
 const KNOWN_KEYS = new Set([
   'title', 'heading', 'runLabel', 'runHint', 'emptyText', 'kinds', 'pollIntervalMs', 'pageSize',
-  'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger',
+  'statusCacheMs', 'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger',
 ]);
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -275,6 +284,7 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     kinds: resolveKinds(given['kinds']),
     pollIntervalMs: integer(given['pollIntervalMs'], 'pollIntervalMs', 2000, 100, 3_600_000),
     pageSize: integer(given['pageSize'], 'pageSize', 50, 1, 500),
+    statusCacheMs: integer(given['statusCacheMs'], 'statusCacheMs', 1000, 0, 60_000),
     authorize: fn<TaskRouterAuthorize<Req>>(given['authorize'], 'authorize'),
     readOnly: readOnly === true,
     bodyLimitBytes,

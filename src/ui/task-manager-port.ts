@@ -1,5 +1,7 @@
 import type { TaskPage, TaskRecord } from '../adapters/record-store.js';
-import type { CancelResult, JsonValue, LaunchOptions, LaunchedTask, TaskStatus } from '../manager/types.js';
+import type {
+  CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, TaskStatus,
+} from '../manager/types.js';
 
 /** A page query as the router asks the manager for it. */
 export interface TaskListRequest {
@@ -20,7 +22,17 @@ export interface TaskRouterManager {
   cancel(id: string): Promise<CancelResult>;
   getTask(id: string): Promise<TaskRecord | null>;
   listTasks(query?: TaskListRequest): Promise<TaskPage>;
+  /**
+   * Lifecycle events, when the manager has them; the router listens to drop cached status
+   * answers as soon as something changes.
+   */
+  on?(event: LifecycleEventName, listener: LifecycleListener): unknown;
 }
+
+/** Every lifecycle event; any of them can change what `GET status/` answers. */
+export const LIFECYCLE_EVENTS: readonly LifecycleEventName[] = [
+  'create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup',
+];
 
 const REQUIRED_METHODS = ['launch', 'cancel', 'getTask', 'listTasks'] as const;
 

@@ -6,8 +6,9 @@ import { TaskRouterHttpError, classifyError } from './http-error.js';
 import { renderTaskPage, taskUrl, type CsrfClientSetup } from './page-template.js';
 import type { ResolvedTaskUiOptions, TaskRouterAction } from './router-options.js';
 import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
+import { StatusCache } from './status-cache.js';
 import { parseStatusQuery } from './status-query.js';
-import type { TaskRouterManager } from './task-manager-port.js';
+import { LIFECYCLE_EVENTS, type TaskRouterManager } from './task-manager-port.js';
 import { toStatusJson, toTaskDetail, toTaskSummary, type RunResponseJson, type CancelResponseJson } from './task-view.js';
 
 /**
@@ -51,10 +52,16 @@ const MAX_ID_LENGTH = 200;
 export class TaskUi<Req> {
   readonly #manager: TaskRouterManager;
   readonly #options: ResolvedTaskUiOptions<Req>;
+  readonly #statusCache: StatusCache<{ body: string; etag: string }>;
 
   constructor(manager: TaskRouterManager, options: ResolvedTaskUiOptions<Req>) {
     this.#manager = manager;
     this.#options = options;
+    this.#statusCache = new StatusCache(options.statusCacheMs);
+    if (options.statusCacheMs > 0 && typeof manager.on === 'function') {
+      const invalidate = (): void => this.#statusCache.invalidate();
+      for (const event of LIFECYCLE_EVENTS) manager.on(event, invalidate);
+    }
   }
 
   /** `GET /`: the list page. */
@@ -90,8 +97,11 @@ export class TaskUi<Req> {
   async status(req: UiRequest<Req>): Promise<UiResponse> {
     await this.#authorize(req, 'view');
     const query = parseStatusQuery(req.query, this.#options.pageSize);
-    const page = await this.#manager.listTasks(query);
-    return this.#cacheableJson(req, JSON.stringify(toStatusJson(page)));
+    const { body, etag } = await this.#statusCache.get(JSON.stringify(query), async () => {
+      const text = JSON.stringify(toStatusJson(await this.#manager.listTasks(query)));
+      return { body: text, etag: etagFor(text) };
+    });
+    return this.#conditionalJson(req, body, etag);
   }
 
   /** `POST run/`: launches one of the offered kinds. */
@@ -196,7 +206,10 @@ export class TaskUi<Req> {
   }
 
   #cacheableJson(req: UiRequest<Req>, body: string): UiResponse {
-    const etag = etagFor(body);
+    return this.#conditionalJson(req, body, etagFor(body));
+  }
+
+  #conditionalJson(req: UiRequest<Req>, body: string, etag: string): UiResponse {
     const headers = { ...jsonHeaders(), ETag: etag };
     if (ifNoneMatchHits(req.header('if-none-match'), etag)) return { status: 304, headers, body: null };
     return { status: 200, headers, body };

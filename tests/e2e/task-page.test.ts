@@ -198,10 +198,20 @@ describeBrowser('the task page in headless Chromium', () => {
     await openPage('/mixed/');
     const mine = row(launched.id);
     expect(await mine.locator('progress').getAttribute('value')).toBe('40');
+    const failedPolls: number[] = [];
+    page.on('response', (res) => {
+      if (res.url().includes('/mixed/status/') && res.status() === 503) failedPolls.push(Date.now());
+    });
     failStatus = true;
     try {
       const notice = page.locator('#sh-notice');
       await notice.waitFor({ state: 'visible', timeout: 5000 });
+      // Retries back off (600, 1200, 2400 ms …) instead of hammering every 300 ms.
+      await new Promise((done) => setTimeout(done, 2500));
+      expect(failedPolls.length).toBeGreaterThanOrEqual(2);
+      expect(failedPolls.length).toBeLessThanOrEqual(4);
+      const gaps = failedPolls.slice(1).map((at, i) => at - (failedPolls[i] as number));
+      expect(gaps[gaps.length - 1]).toBeGreaterThan(POLL_MS * 3);
       expect(await notice.textContent()).toMatch(/^Last updated (just now|\d+ s ago) — reconnecting$/);
       expect(await mine.locator('.sh-badge').textContent()).toBe('Running');
       await page.screenshot({ path: join(OUTPUT_DIR, 'task-page-reconnecting.png') });

@@ -23,13 +23,14 @@ describe('TaskManager options and definitions', () => {
     expect(() => new InProcessRunner({ concurrency: -2 })).toThrow(/concurrency must be a whole number of at least 1; got -2/);
   });
 
+  const one = (): number => 1;
   it.each([
-    ['', { run: () => 1 }, /A task kind must be a non-empty string/],
+    ['', { run: one }, /A task kind must be a non-empty string/],
     ['x', null, /The definition of "x" must be an object with a run\(\) function/],
     ['x', { label: 'X' }, /The definition of "x" needs a run\(\) function/],
-    ['x', { run: () => 1, labels: [] }, /labels of "x" must be a non-empty array of non-empty strings/],
-    ['x', { run: () => 1, label: '' }, /label of "x" must be a non-empty string/],
-    ['x', { run: () => 1, timeoutMs: 0 }, /timeoutMs of "x" must be a number of milliseconds of at least 1/],
+    ['x', { run: one, labels: [] }, /labels of "x" must be a non-empty array of non-empty strings/],
+    ['x', { run: one, label: '' }, /label of "x" must be a non-empty string/],
+    ['x', { run: one, timeoutMs: 0 }, /timeoutMs of "x" must be a number of milliseconds of at least 1/],
   ])('rejects the definition of %j', (kind, definition, message) => {
     expect(() => new TaskManager().define(kind, definition as never)).toThrow(message);
   });

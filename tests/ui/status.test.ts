@@ -174,6 +174,14 @@ describe('GET /status/', () => {
     });
   });
 
+  it('answers HEAD with the headers and no body', async () => {
+    await manager.launch('hold');
+    const res = await request(hostApp(manager)).head('/tasks/status/');
+    expect(res.status).toBe(200);
+    expect(res.headers['etag']).toMatch(/^"/);
+    expect(res.text ?? '').toBe('');
+  });
+
   it('answers 405 for other methods', async () => {
     const res = await request(hostApp(manager)).delete('/tasks/status/');
     expect(res.status).toBe(405);

@@ -2,16 +2,16 @@ import type { Driver } from 'typeorm';
 import type { TaskStatus } from '../../manager/types.js';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
 
+// Timestamps of one flush mostly share a millisecond; converting each only once per column saves
+// the driver's date formatting on the hot write path.
+const lastDates = new WeakMap<MappedColumn, { time: number; encoded: unknown }>();
+
 /**
  * Converts a logical value into what the column stores: JSON columns get JSON text, text columns
  * strings (JSON for anything else), number columns numbers (a progress payload its `percent`),
  * and dates and booleans go through the TypeORM driver so the host's repositories read them back
  * exactly as if TypeORM had written them.
  */
-// Timestamps of one flush mostly share a millisecond; converting each only once saves the
-// driver's string formatting on the hot write path.
-let lastDate = { column: null as MappedColumn | null, time: Number.NaN, encoded: null as unknown };
-
 export function encodeValue(column: MappedColumn, value: unknown, driver: Driver, mapping: RecordMapping): unknown {
   if (value === null || value === undefined) return null;
   if (column.key === 'status') return mapping.toDbStatus[value as TaskStatus];
@@ -27,10 +27,17 @@ export function encodeValue(column: MappedColumn, value: unknown, driver: Driver
       return typeof percent === 'number' && Number.isFinite(percent) ? percent : null;
     }
     case 'date': {
-      const time = value instanceof Date ? value.getTime() : Number.NaN;
-      if (time === lastDate.time && column === lastDate.column) return lastDate.encoded;
+      if (!(value instanceof Date)) return driver.preparePersistentValue(value, column.metadata);
+      const time = value.getTime();
+      let last = lastDates.get(column);
+      if (last?.time === time) return last.encoded;
       const encoded = driver.preparePersistentValue(value, column.metadata);
-      if (!Number.isNaN(time)) lastDate = { column, time, encoded };
+      if (last) {
+        last.time = time;
+        last.encoded = encoded;
+      } else {
+        lastDates.set(column, (last = { time, encoded }));
+      }
       return encoded;
     }
     default:

@@ -47,6 +47,7 @@ export class RecordSql {
   private readonly dialect: Dialect;
   private readonly driver: Driver;
   private readonly insertKeys: RecordKey[];
+  private readonly insertColumns: MappedColumn[];
   private readonly texts = new Map<string, string>();
   private readonly selectList: string;
   private readonly id: string;
@@ -62,6 +63,7 @@ export class RecordSql {
     this.dialect = DIALECTS[dialect];
     this.driver = dataSource.driver;
     this.insertKeys = RECORD_KEYS.filter((key) => mapping.columns.has(key));
+    this.insertColumns = this.insertKeys.map((key) => mapping.columns.get(key) as MappedColumn);
     this.selectList = this.insertKeys.map((key) => `${this.col(key).sql} AS ${this.driver.escape(key)}`).join(', ');
     this.id = this.col('id').sql;
     this.status = this.col('status').sql;
@@ -79,7 +81,13 @@ export class RecordSql {
       return `INSERT INTO ${this.mapping.table} (${columns}) VALUES ${this.rows(records.length, this.insertKeys.length)}`;
     });
     const params: unknown[] = [];
-    for (const record of records) for (const key of this.insertKeys) params.push(this.encode(key, record[key]));
+    const columns = this.insertColumns;
+    for (const record of records) {
+      for (const column of columns) {
+        const value = record[column.key];
+        params.push(value === null ? null : encodeValue(column, value, this.driver, this.mapping));
+      }
+    }
     return { sql, params };
   }
 
@@ -123,9 +131,10 @@ export class RecordSql {
         `${this.dialect.placeholder(++index + entries.length * (keys.length + 1))})`;
     });
     const params: unknown[] = [];
+    const columns = keys.map((key) => this.col(key));
     for (const [id, patch] of entries) {
       params.push(id);
-      for (const key of keys) params.push(this.encode(key, patch[key as keyof RecordPatch]));
+      for (const column of columns) params.push(encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping));
     }
     params.push(...this.statusValues(ACTIVE));
     return { sql, params };

@@ -32,8 +32,8 @@ interface NativeDatabase {
 }
 
 interface NativeStatement {
-  run(...params: unknown[]): { changes: number };
-  all(...params: unknown[]): SqlRows;
+  run(params: unknown[]): { changes: number };
+  all(params: unknown[]): SqlRows;
 }
 
 const STATEMENT_CACHE_SIZE = 100;
@@ -65,12 +65,13 @@ export class BetterSqliteExecutor implements SqlExecutor {
   }
 
   async read(sql: string, params: unknown[]): Promise<SqlRows> {
-    return this.statement(sql).all(...params);
+    return this.statement(sql).all(params);
   }
 
   private execute(statement: SqlStatement): number | SqlRows {
     const prepared = this.statement(statement.sql);
-    return statement.read ? prepared.all(...statement.params) : prepared.run(...statement.params).changes;
+    // An array binds as positional parameters, without spreading a thousand arguments.
+    return statement.read ? prepared.all(statement.params) : prepared.run(statement.params).changes;
   }
 
   private statement(sql: string): NativeStatement {
