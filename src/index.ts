@@ -1,6 +1,6 @@
 export { TaskManager, type CleanupSummary, type StopOptions } from './manager/task-manager.js';
 export {
-  ABANDONED_MESSAGE, type CleanupOptions, type Logger, type TaskManagerOptions,
+  ABANDONED_MESSAGE, type CleanupOptions, type Logger, type TaskManagerOptions, type TaskManagerConfig,
 } from './manager/task-manager-options.js';
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, type ListTasksOptions } from './manager/list-query.js';
 export {

@@ -27,6 +27,7 @@ export class InProcessRunner implements TaskRunner {
     this.drain();
   };
 
+  /** Throws a `ConfigurationError` for a concurrency that is not a whole number of at least 1. */
   constructor(options: InProcessRunnerOptions = {}) {
     const concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) {

@@ -17,6 +17,12 @@ export class StablehandError extends Error {
   /** Stable code that identifies the kind of failure. */
   readonly code: StablehandErrorCode;
 
+  /**
+   * Makes an error with a stable code.
+   * @param code - the stable code
+   * @param message - what went wrong and how to fix it
+   * @param options - `cause`: the underlying error
+   */
   constructor(code: StablehandErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -26,6 +32,7 @@ export class StablehandError extends Error {
 
 /** Options or configuration that cannot work: a bad value, a fieldMap naming a missing column. */
 export class ConfigurationError extends StablehandError {
+  /** Names the option or mapping that is wrong. */
   constructor(message: string) {
     super('INVALID_OPTIONS', message);
   }
@@ -33,6 +40,7 @@ export class ConfigurationError extends StablehandError {
 
 /** Input to a public method was rejected: a non-serialisable task input, a bad list query. */
 export class InvalidInputError extends StablehandError {
+  /** Names the value that was rejected. */
   constructor(message: string) {
     super('INVALID_INPUT', message);
   }
@@ -43,6 +51,7 @@ export class UnknownTaskKindError extends StablehandError {
   /** The kind that was asked for. */
   readonly kind: string;
 
+  /** Lists the kinds that are defined. */
   constructor(kind: string, known: readonly string[]) {
     super(
       'UNKNOWN_KIND',
@@ -57,6 +66,7 @@ export class TaskNotFoundError extends StablehandError {
   /** The id that was looked up. */
   readonly taskId: string;
 
+  /** Names the id that was looked up. */
   constructor(taskId: string) {
     super('TASK_NOT_FOUND', `No task with id "${taskId}".`);
     this.taskId = taskId;
@@ -70,6 +80,7 @@ export class TaskAlreadyFinishedError extends StablehandError {
   /** The terminal status it holds. */
   readonly status: string;
 
+  /** Names the task and its final status. */
   constructor(taskId: string, status: string) {
     super('TASK_FINISHED', `Task "${taskId}" already finished with status ${status}.`);
     this.taskId = taskId;
@@ -84,6 +95,7 @@ export class TaskConflictError extends StablehandError {
   /** Id of the task that holds the first conflicting lock. */
   readonly heldBy: string;
 
+  /** Names the locked objects and their holder. */
   constructor(objects: readonly string[], heldBy: string) {
     super(
       'TASK_CONFLICT',
@@ -96,6 +108,7 @@ export class TaskConflictError extends StablehandError {
 
 /** The manager is stopping or stopped, or was never started, and takes no new work. */
 export class ManagerStoppedError extends StablehandError {
+  /** Says why no work is taken. */
   constructor(message = 'The task manager is stopped and takes no new work.') {
     super('MANAGER_STOPPED', message);
   }
@@ -103,6 +116,7 @@ export class ManagerStoppedError extends StablehandError {
 
 /** The record store could not durably write a record (database down, disk full). */
 export class StoreUnavailableError extends StablehandError {
+  /** Keeps the database error as its `cause`. */
   constructor(message: string, cause?: unknown) {
     super('STORE_UNAVAILABLE', message, { cause });
   }

@@ -54,6 +54,7 @@ export class ModelTrackingTaskManager extends TaskManager {
   declare statusValues?: StatusValues;
   private readonly trackingOptions: ModelTrackingTaskManagerOptions;
 
+  /** Checks the options; the DataSource, entity and fieldMap are resolved and checked at `start()`. */
   constructor(options: ModelTrackingTaskManagerOptions = {}) {
     super(options);
     this.trackingOptions = options;

@@ -5,7 +5,9 @@ import type { JsonValue } from './types.js';
 
 /** Where stablehand reports problems it recovered from (a throwing hook, a failed write it retries). */
 export interface Logger {
+  /** A problem stablehand recovered from without losing anything (a write that succeeded on retry). */
   warn(message: string, ...details: unknown[]): void;
+  /** A failure stablehand contained (a throwing hook, a failing database it keeps retrying). */
   error(message: string, ...details: unknown[]): void;
 }
 
@@ -107,17 +109,27 @@ export interface TaskManagerOptions {
   now?: () => Date;
 }
 
-/** Options after defaults, checked once. */
+/** {@link TaskManagerOptions} after defaults, checked once; each key means what the option says. */
 export interface TaskManagerConfig {
+  /** See {@link TaskManagerOptions.concurrency}. */
   concurrency: number;
+  /** See {@link TaskManagerOptions.defaultTimeoutMs}. */
   defaultTimeoutMs: number | undefined;
+  /** See {@link TaskManagerOptions.cancelGraceMs}. */
   cancelGraceMs: number;
+  /** See {@link TaskManagerOptions.progressIntervalMs}. */
   progressIntervalMs: number;
+  /** See {@link TaskManagerOptions.reconcileOnStart}. */
   reconcileOnStart: boolean;
+  /** See {@link TaskManagerOptions.abandonedMessage}. */
   abandonedMessage: string;
+  /** See {@link TaskManagerOptions.cleanupIntervalMs}. */
   cleanupIntervalMs: number;
+  /** See {@link TaskManagerOptions.cleanup}. */
   cleanup: Required<CleanupOptions>;
+  /** See {@link TaskManagerOptions.logger}. */
   logger: Logger;
+  /** See {@link TaskManagerOptions.now}. */
   now: () => Date;
 }
 

@@ -78,6 +78,7 @@ export class TaskManager {
   private cleanupTimer: NodeJS.Timeout | null = null;
   private readonly hooked: boolean;
 
+  /** Checks the options (a `ConfigurationError` names a bad one); nothing runs until `start()`. */
   constructor(options: TaskManagerOptions = {}) {
     this.config = resolveTaskManagerOptions(options);
     this.options = options;

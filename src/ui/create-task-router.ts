@@ -1,4 +1,5 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { createRequire } from 'node:module';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { ConfigurationError } from '../manager/errors.js';
 import { resolveTaskUiOptions, type TaskUiOptions } from './router-options.js';
 import { TaskUi, type UiRequest, type UiResponse } from './task-ui.js';
@@ -12,12 +13,31 @@ export interface TaskRouterOptions extends TaskUiOptions<Request> {}
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
+type ExpressModule = typeof import('express');
+let expressModule: ExpressModule | undefined;
+
+/**
+ * Express is an optional peer dependency: it is loaded on the first `createTaskRouter()` call
+ * rather than imported, so `import 'stablehand'` keeps working in hosts that never use the page.
+ */
+function loadExpress(): ExpressModule {
+  if (expressModule) return expressModule;
+  // __filename exists in the CommonJS build, import.meta.url in the ES module build.
+  const from = typeof __filename === 'string' ? __filename : import.meta.url;
+  try {
+    expressModule = createRequire(from)('express') as ExpressModule;
+  } catch (error) {
+    throw new ConfigurationError(`createTaskRouter needs the "express" package (version 5): ${String(error)}`);
+  }
+  return expressModule;
+}
+
 function hasBody(req: Request): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function toUiRequest(req: Request, res: Response, parseJson: express.RequestHandler): UiRequest<Request> {
+function toUiRequest(req: Request, res: Response, parseJson: RequestHandler): UiRequest<Request> {
   const present = hasBody(req);
   const id = req.params['id'];
   return {
@@ -64,6 +84,7 @@ function send(res: Response, response: UiResponse): void {
  * @throws ConfigurationError when `manager` lacks a needed member or an option is invalid.
  */
 export function createTaskRouter(manager: TaskRouterManager, options?: TaskRouterOptions): Router {
+  const express = loadExpress();
   const missing = findMissingManagerMember(manager);
   if (missing) throw new ConfigurationError(`createTaskRouter: the manager has no ${missing}.`);
   const resolved = resolveTaskUiOptions<Request>(options);

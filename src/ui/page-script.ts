@@ -28,6 +28,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function lookOf(t) { return LOOK[t.status] || LOOK.PENDING; }
   function fmtSeconds(sec) {
     var s = Math.max(0, sec);
+    if (s < 0.1) return '< 0.1 s';
     if (s < 10) return (Math.floor(s * 10) / 10).toFixed(1) + ' s';
     if (s < 60) return Math.floor(s) + ' s';
     if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.floor(s % 60) + ' s';

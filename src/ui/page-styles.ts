@@ -59,7 +59,7 @@ a { color: inherit; }
 .sh-row { display: flex; align-items: center; gap: 12px; min-height: 28px; }
 .sh-name { flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; text-decoration: none; font-weight: 500; }
 .sh-name:hover { text-decoration: underline; }
-.sh-meta { flex: none; color: var(--sh-muted); font-size: 0.85rem; font-variant-numeric: tabular-nums; min-width: 7.5em; text-align: right; }
+.sh-meta { flex: none; color: var(--sh-muted); font-size: 0.85rem; font-variant-numeric: tabular-nums; min-width: 10.5em; text-align: right; }
 .sh-badge {
   flex: none; font-size: 0.75rem; font-weight: 600; padding: 2px 9px; border-radius: 999px;
   letter-spacing: 0.02em;

@@ -13,9 +13,10 @@ export const STATUS_LOOK: Readonly<Record<TaskStatus, { modifier: string; badge:
   CANCELLED: { modifier: 'cancelled', badge: 'Cancelled' },
 };
 
-/** A duration in seconds as the page shows it: "6.2 s", "42 s", "2 min 5 s", "1 h 2 min". */
+/** A duration in seconds as the page shows it: "< 0.1 s", "6.2 s", "42 s", "2 min 5 s", "1 h 2 min". */
 export function formatSeconds(seconds: number): string {
   const s = Math.max(0, seconds);
+  if (s < 0.1) return '< 0.1 s';
   if (s < 10) return `${(Math.floor(s * 10) / 10).toFixed(1)} s`;
   if (s < 60) return `${Math.floor(s)} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${Math.floor(s % 60)} s`;

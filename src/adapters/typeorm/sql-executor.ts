@@ -22,6 +22,8 @@ export type SqlPlan<T> = Generator<SqlStatement, T, number | SqlRows>;
 export interface SqlExecutor {
   transaction<T>(plan: () => SqlPlan<T>): Promise<T>;
   read(sql: string, params: unknown[]): Promise<SqlRows>;
+  /** Releases what the executor opened itself. */
+  close?(): Promise<void>;
 }
 
 /** The better-sqlite3 `Database` handle, as far as stablehand uses it. */
@@ -121,5 +123,80 @@ export class QueryRunnerExecutor implements SqlExecutor {
 
   async read(sql: string, params: unknown[]): Promise<SqlRows> {
     return this.dataSource.query(sql, params);
+  }
+}
+
+/** The node-sqlite3 module and `Database`, as far as stablehand uses them. */
+export interface Sqlite3Module {
+  Database: new (filename: string, callback: (error: Error | null) => void) => Sqlite3Database;
+}
+
+interface Sqlite3Database {
+  run(sql: string, params: unknown[], callback: (this: { changes: number }, error: Error | null) => void): void;
+  all(sql: string, params: unknown[], callback: (error: Error | null, rows: SqlRows) => void): void;
+  configure(option: 'busyTimeout', value: number): void;
+  close(callback: (error: Error | null) => void): void;
+}
+
+/**
+ * Runs plans on a node-sqlite3 connection of its own to the host's database file (TypeORM 0.3's
+ * `sqlite` driver). That driver shares one connection whose queries are asynchronous, so a library
+ * transaction there could interleave with a host transaction; a second connection cannot, and
+ * SQLite's own file locking orders the two. Plans run one at a time on it.
+ */
+export class DedicatedSqliteExecutor implements SqlExecutor {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: Sqlite3Database) {}
+
+  /** Opens the connection, waiting up to `busyTimeoutMs` whenever the host holds the write lock. */
+  static open(sqlite: Sqlite3Module, filename: string, busyTimeoutMs = 5_000): Promise<DedicatedSqliteExecutor> {
+    return new Promise((resolve, reject) => {
+      const db = new sqlite.Database(filename, (error) => {
+        if (error) return reject(error);
+        db.configure('busyTimeout', busyTimeoutMs);
+        resolve(new DedicatedSqliteExecutor(db));
+      });
+    });
+  }
+
+  transaction<T>(plan: () => SqlPlan<T>): Promise<T> {
+    const run = this.queue.then(() => this.runPlan(plan));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  read(sql: string, params: unknown[]): Promise<SqlRows> {
+    return new Promise((resolve, reject) => this.db.all(sql, params, (error, rows) => (error ? reject(error) : resolve(rows))));
+  }
+
+  close(): Promise<void> {
+    return this.queue.then(() => new Promise<void>((resolve, reject) => this.db.close((error) => (error ? reject(error) : resolve()))));
+  }
+
+  private async runPlan<T>(plan: () => SqlPlan<T>): Promise<T> {
+    await this.run('BEGIN IMMEDIATE', []);
+    try {
+      const steps = plan();
+      let step = steps.next(0);
+      while (!step.done) {
+        const { sql, params, read } = step.value;
+        step = steps.next(read ? await this.read(sql, params) : await this.run(sql, params));
+      }
+      await this.run('COMMIT', []);
+      return step.value;
+    } catch (error) {
+      await this.run('ROLLBACK', []).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private run(sql: string, params: unknown[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.db.run(sql, params, function onRun(error) {
+        if (error) reject(error);
+        else resolve(this.changes);
+      });
+    });
   }
 }

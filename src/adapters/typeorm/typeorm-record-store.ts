@@ -6,7 +6,10 @@ import type {
 } from '../record-store.js';
 import { resolveRecordMapping, type FieldMap, type MappedColumn, type StatusValues } from './record-mapping.js';
 import { RecordSql, type LockTable } from './record-sql.js';
-import { BetterSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows } from './sql-executor.js';
+import {
+  BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
+  type Sqlite3Module,
+} from './sql-executor.js';
 import { StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
 import { WriteBuffer } from './write-buffer.js';
 
@@ -52,6 +55,7 @@ export class TypeOrmRecordStore implements RecordStore {
   private executorInstance: SqlExecutor | null = null;
   private buffer: WriteBuffer | null = null;
 
+  /** Keeps the options; the entity and fieldMap are checked when the store opens. */
   constructor(options: TypeOrmRecordStoreOptions) {
     if (!options || typeof options !== 'object' || !options.dataSource || typeof options.dataSource.getMetadata !== 'function') {
       throw new ConfigurationError('TypeOrmRecordStore needs a TypeORM DataSource as its dataSource option.');
@@ -66,9 +70,7 @@ export class TypeOrmRecordStore implements RecordStore {
     }
     const mapping = resolveRecordMapping(dataSource, this.options.entity ?? StablehandTaskRecord, this.options.fieldMap, this.options.statusValues);
     this.sqlInstance = new RecordSql(dataSource, mapping, lockTable(dataSource));
-    this.executorInstance = dataSource.options.type === 'better-sqlite3'
-      ? new BetterSqliteExecutor((dataSource.driver as unknown as { databaseConnection: ConstructorParameters<typeof BetterSqliteExecutor>[0] }).databaseConnection)
-      : new QueryRunnerExecutor(dataSource);
+    this.executorInstance = await createExecutor(dataSource);
     this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.options.logger ?? console);
   }
 
@@ -80,6 +82,7 @@ export class TypeOrmRecordStore implements RecordStore {
     const gaveUp = await Promise.race([this.buffer.flush().then(() => false), timedOut]);
     clearTimeout(timer);
     if (gaveUp) (this.options.logger ?? console).error(`[stablehand] queued record writes were not saved within ${timeoutMs} ms of close()`);
+    await this.executorInstance?.close?.();
   }
 
   async create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
@@ -172,6 +175,28 @@ export class TypeOrmRecordStore implements RecordStore {
   private ready<T>(value: T | null): T {
     if (value === null) throw new ConfigurationError('The record store is not open: the task manager opens it at start().');
     return value;
+  }
+}
+
+/** The executor that keeps library transactions apart from the host's on this DataSource's driver. */
+async function createExecutor(dataSource: DataSource): Promise<SqlExecutor> {
+  const driver = dataSource.driver as unknown as { databaseConnection?: unknown; sqlite?: Sqlite3Module };
+  // TypeORM 1 knows no "sqlite" type; TypeORM 0.3 hosts still use it.
+  const type: string = dataSource.options.type;
+  switch (type) {
+    case 'better-sqlite3':
+      return new BetterSqliteExecutor(driver.databaseConnection as ConstructorParameters<typeof BetterSqliteExecutor>[0]);
+    case 'sqlite': {
+      const file = String((dataSource.options as { database?: unknown }).database ?? '');
+      if (file === ':memory:' || file === '' || !driver.sqlite) {
+        throw new ConfigurationError(
+          'With the sqlite (node-sqlite3) driver, stablehand writes through a connection of its own, so the database must be a file, not ":memory:".',
+        );
+      }
+      return DedicatedSqliteExecutor.open(driver.sqlite, file);
+    }
+    default:
+      return new QueryRunnerExecutor(dataSource);
   }
 }
 
