@@ -45,6 +45,7 @@ export class TaskRouterHttpError extends Error {
   /** Extra response headers, such as `Allow` on a 405. */
   readonly headers: Readonly<Record<string, string>>;
 
+  /** Makes an error answered with `status` and a `{ error: { code, message } }` body. */
   constructor(status: number, code: TaskRouterErrorCode, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'TaskRouterHttpError';

@@ -31,6 +31,7 @@ export type TaskRouterAuthorize<Req> = (
 
 /** Where the router reports its own faults (a throwing `authorize`, a broken store). */
 export interface TaskRouterLogger {
+  /** Called once per fault with a short description and the thrown value. */
   error(message: string, error: unknown): void;
 }
 
@@ -153,9 +154,11 @@ export interface ResolvedTaskUiOptions<Req> {
   pollIntervalMs: number;
   pageSize: number;
   statusCacheMs: number;
+  /** See {@link TaskUiOptions.authorize}; `null` allows everything. */
   authorize: TaskRouterAuthorize<Req> | null;
   readOnly: boolean;
   bodyLimitBytes: number;
+  /** See {@link TaskUiOptions.getUser}; `null` when not given. */
   getUser: ((req: Req) => unknown) | null;
   csrf: { secret: string; cookieName: string; headerName: string } | null;
   logger: TaskRouterLogger;

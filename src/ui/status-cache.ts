@@ -13,6 +13,7 @@ export class StatusCache<T> {
   readonly #entries = new Map<string, { version: number; at: number; value: Promise<T> }>();
   #version = 0;
 
+  /** Keeps answers up to `ttlMs` (0 disables the cache) and at most `maxEntries` distinct queries. */
   constructor(ttlMs: number, maxEntries = 64) {
     this.#ttlMs = ttlMs;
     this.#maxEntries = maxEntries;

@@ -18,9 +18,13 @@ export interface TaskListRequest {
 export interface TaskRouterManager {
   /** Kinds the manager can launch; read on every request, so kinds defined later are offered too. */
   readonly kinds: readonly string[];
+  /** Launches a task for `POST run/`; resolves once its PENDING record is durable. */
   launch(kind: string, input?: JsonValue, options?: LaunchOptions): Promise<LaunchedTask>;
+  /** Cancels a task for `POST :id/cancel/`; rejects with the manager's not-found or finished errors. */
   cancel(id: string): Promise<CancelResult>;
+  /** Reads one task for `GET :id/`. */
   getTask(id: string): Promise<TaskRecord | null>;
+  /** Reads a page of tasks, newest first, for the page and `GET status/`. */
   listTasks(query?: TaskListRequest): Promise<TaskPage>;
   /**
    * Lifecycle events, when the manager has them; the router listens to drop cached status

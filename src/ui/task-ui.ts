@@ -54,6 +54,7 @@ export class TaskUi<Req> {
   readonly #options: ResolvedTaskUiOptions<Req>;
   readonly #statusCache: StatusCache<{ body: string; etag: string }>;
 
+  /** Serves `manager` with already resolved options; subscribes to its events when it has them. */
   constructor(manager: TaskRouterManager, options: ResolvedTaskUiOptions<Req>) {
     this.#manager = manager;
     this.#options = options;

@@ -161,6 +161,22 @@ for (const engine of engines) {
       expect(Number((await dataSource.query('SELECT COUNT(*) AS n FROM stablehand_task'))[0].n)).toBe(20);
     });
 
+    it.runIf(engine.name === 'sqlite')('warns when the app holds a transaction open on the shared connection for long', async () => {
+      const dataSource = await dataSourceFor();
+      const logger = recordingLogger();
+      const manager = track(new ModelTrackingTaskManager({ dataSource, logger }));
+      manager.define('ok', { label: 'Ok', run: () => 'ok' });
+      await manager.start();
+      const host = dataSource.createQueryRunner();
+      await host.startTransaction();
+      const launch = manager.launch('ok');
+      await waitFor(() => logger.lines.some((l) => l.includes('awaiting launch() inside that transaction would wait for ever')), 5_000, 'the warning');
+      await host.commitTransaction();
+      await host.release();
+      const { id } = await launch;
+      expect(await terminal(manager, id)).toMatchObject({ status: 'DONE' });
+    });
+
     it('lands a terminal state written while the database was failing, once it is back', async () => {
       const dataSource = await dataSourceFor();
       const logger = recordingLogger();

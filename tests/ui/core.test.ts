@@ -131,6 +131,7 @@ describe('JSON shaping', () => {
 
 describe('display formatting', () => {
   it('formats durations and relative times', () => {
+    expect(formatSeconds(0.06)).toBe('< 0.1 s');
     expect(formatSeconds(6.25)).toBe('6.2 s');
     expect(formatSeconds(42.9)).toBe('42 s');
     expect(formatSeconds(125)).toBe('2 min 5 s');

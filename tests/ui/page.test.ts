@@ -60,7 +60,7 @@ describe('GET / (the page)', () => {
 
     expect(doneRow).toContain('sh-ind sh-ind--done');
     expect(doneRow).toContain('<span class="sh-badge sh-badge--done">Done</span>');
-    expect(doneRow).toMatch(/<span class="sh-meta">\d\.\d s · just now<\/span>/);
+    expect(doneRow).toMatch(/<span class="sh-meta">(\d\.\d|&lt; 0\.1) s · just now<\/span>/);
     expect(doneRow).toContain('<p class="sh-result">Routine complete: every stall passed inspection.</p>');
     expect(doneRow).toMatch(/class="sh-cancel"[^>]* hidden>/);
 

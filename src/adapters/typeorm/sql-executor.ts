@@ -40,6 +40,7 @@ interface NativeStatement {
 
 const STATEMENT_CACHE_SIZE = 100;
 const HOST_TRANSACTION_POLL_MS = 2;
+const HOST_TRANSACTION_WARN_MS = 2_000;
 
 /**
  * Runs plans on better-sqlite3's single shared connection, each from BEGIN to COMMIT inside one
@@ -51,7 +52,10 @@ export class BetterSqliteExecutor implements SqlExecutor {
   private readonly statements = new Map<string, NativeStatement>();
   private readonly runPlan: ((plan: () => SqlPlan<unknown>) => unknown) & { immediate(plan: () => SqlPlan<unknown>): unknown };
 
-  constructor(private readonly db: NativeDatabase) {
+  constructor(
+    private readonly db: NativeDatabase,
+    private readonly logger?: { warn(message: string): void },
+  ) {
     this.runPlan = db.transaction((plan: () => SqlPlan<unknown>) => {
       const steps = plan();
       let step = steps.next(0);
@@ -61,7 +65,18 @@ export class BetterSqliteExecutor implements SqlExecutor {
   }
 
   async transaction<T>(plan: () => SqlPlan<T>): Promise<T> {
-    while (this.db.inTransaction) await new Promise((resolve) => setTimeout(resolve, HOST_TRANSACTION_POLL_MS));
+    const since = Date.now();
+    let warned = false;
+    while (this.db.inTransaction) {
+      await new Promise((resolve) => setTimeout(resolve, HOST_TRANSACTION_POLL_MS));
+      if (!warned && Date.now() - since > HOST_TRANSACTION_WARN_MS) {
+        warned = true;
+        this.logger?.warn(
+          `[stablehand] task records have waited ${HOST_TRANSACTION_WARN_MS} ms for a transaction the app holds open on the ` +
+          'shared SQLite connection; awaiting launch() inside that transaction would wait for ever.',
+        );
+      }
+    }
     // IMMEDIATE takes the write lock up front, so another process cannot make it fail half-way.
     return this.runPlan.immediate(plan) as T;
   }

@@ -70,7 +70,7 @@ export class TypeOrmRecordStore implements RecordStore {
     }
     const mapping = resolveRecordMapping(dataSource, this.options.entity ?? StablehandTaskRecord, this.options.fieldMap, this.options.statusValues);
     this.sqlInstance = new RecordSql(dataSource, mapping, lockTable(dataSource));
-    this.executorInstance = await createExecutor(dataSource);
+    this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
     this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.options.logger ?? console);
   }
 
@@ -179,13 +179,13 @@ export class TypeOrmRecordStore implements RecordStore {
 }
 
 /** The executor that keeps library transactions apart from the host's on this DataSource's driver. */
-async function createExecutor(dataSource: DataSource): Promise<SqlExecutor> {
+async function createExecutor(dataSource: DataSource, logger: Logger): Promise<SqlExecutor> {
   const driver = dataSource.driver as unknown as { databaseConnection?: unknown; sqlite?: Sqlite3Module };
   // TypeORM 1 knows no "sqlite" type; TypeORM 0.3 hosts still use it.
   const type: string = dataSource.options.type;
   switch (type) {
     case 'better-sqlite3':
-      return new BetterSqliteExecutor(driver.databaseConnection as ConstructorParameters<typeof BetterSqliteExecutor>[0]);
+      return new BetterSqliteExecutor(driver.databaseConnection as ConstructorParameters<typeof BetterSqliteExecutor>[0], logger);
     case 'sqlite': {
       const file = String((dataSource.options as { database?: unknown }).database ?? '');
       if (file === ':memory:' || file === '' || !driver.sqlite) {
