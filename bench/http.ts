@@ -2,7 +2,8 @@
  * HTTP benchmark of the task router (`tsx bench/http.ts`). Prints, from one run on one machine:
  * - p50 latency of `GET status/` (the page's first poll: 50 newest tasks, a full JSON body);
  * - p50 latency of an idle poll: the same request with `If-None-Match`, answered 304;
- * - requests per second of both under a few concurrent connections.
+ * - requests per second of both under a few concurrent connections;
+ * - the same two with `statusCacheMs: 0`, where every request reads the store.
  *
  * The store holds 10,000 finished records and 100 running tasks in a SQLite file, all written
  * through the public API. The server runs in a child process (this file with `--serve`), so the
@@ -75,12 +76,16 @@ function percentile(sorted: number[], p: number): number {
 async function measure(url: string, connections: number, headers: Record<string, string>): Promise<Measured> {
   const times: number[] = [];
   const statuses: Record<number, number> = {};
-  const instance = autocannon({ url, connections, duration: SECONDS, headers });
-  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
-    times.push(responseTime);
-    statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ url, connections, duration: SECONDS, headers }, (error, outcome) => {
+      if (error) reject(error);
+      else resolve(outcome);
+    });
+    instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+      times.push(responseTime);
+      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
+    });
   });
-  const result = await instance;
   times.sort((a, b) => a - b);
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), perSecond: result.requests.average, statuses };
 }
@@ -109,6 +114,8 @@ async function serve(): Promise<void> {
 
   const app = express();
   app.use('/tasks', createTaskRouter(manager));
+  // The same routes reading the store on every request, to show what the cache saves.
+  app.use('/uncached', createTaskRouter(manager, { statusCacheMs: 0 }));
   const server = await new Promise<Server>((done) => {
     const listening = app.listen(0, '127.0.0.1', () => done(listening));
   });
@@ -132,23 +139,25 @@ async function main(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`server exited with ${String(code)}`)));
   });
   console.log(`store: ${fmt(ready.count)} records (${fmt(FINISHED)} finished + ${RUNNING} running), seeded in ${fmt(ready.seconds, 1)} s`);
-  const url = `http://127.0.0.1:${ready.port}/tasks/status/`;
+  const origin = `http://127.0.0.1:${ready.port}`;
   try {
-    const first = await fetch(url);
+    const first = await fetch(`${origin}/tasks/status/`);
     const etag = first.headers.get('etag') ?? '';
     const body = await first.text();
-    const revalidated = await fetch(url, { headers: { 'If-None-Match': etag } });
+    const revalidated = await fetch(`${origin}/tasks/status/`, { headers: { 'If-None-Match': etag } });
     console.log(`GET status/: ${first.status}, ${fmt(Buffer.byteLength(body))} bytes; with If-None-Match: ${revalidated.status}`);
     console.log(`${SECONDS} s per run; latency over 1 connection, throughput over 10 connections`);
-    for (const [name, headers] of [
-      ['GET status/ (first page)', {}],
-      ['idle poll (If-None-Match)', { 'If-None-Match': etag }],
+    for (const [name, path, headers] of [
+      ['GET status/ first page', '/tasks/status/', {}],
+      ['idle poll, 304', '/tasks/status/', { 'If-None-Match': etag }],
+      ['GET status/, statusCacheMs 0', '/uncached/status/', {}],
+      ['idle poll, 304, statusCacheMs 0', '/uncached/status/', { 'If-None-Match': etag }],
     ] as const) {
-      const single = await measure(url, 1, headers);
-      const loaded = await measure(url, 10, headers);
+      const single = await measure(`${origin}${path}`, 1, headers);
+      const loaded = await measure(`${origin}${path}`, 10, headers);
       const codes = Object.entries(single.statuses).map(([code, n]) => `${fmt(n)} × ${code}`).join(', ');
       console.log(
-        `${name.padEnd(27)} p50 ${fmt(single.p50, 3)} ms  p99 ${fmt(single.p99, 3)} ms  ` +
+        `${name.padEnd(33)} p50 ${fmt(single.p50, 3)} ms  p99 ${fmt(single.p99, 3)} ms  ` +
         `${fmt(loaded.perSecond)} req/s  (${codes})`,
       );
     }

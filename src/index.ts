@@ -31,3 +31,13 @@ export {
   StablehandTaskRecord, StablehandTaskLock, stablehandEntities, type StablehandTaskRow, type StablehandTaskLockRow,
 } from './adapters/typeorm/task-record-entity.js';
 export { CreateStablehandTables1732000000000 } from './adapters/typeorm/create-stablehand-tables.js';
+export { createTaskRouter, type TaskRouterOptions } from './ui/create-task-router.js';
+export {
+  DEFAULT_TEXTS, type TaskUiOptions, type TaskRouterAction, type TaskRouterAuthorize,
+  type TaskRouterAuthorizeContext, type TaskRouterAuthorizeResult, type TaskRouterCsrfOptions, type TaskRouterLogger,
+} from './ui/router-options.js';
+export type { TaskRouterErrorBody, TaskRouterErrorCode } from './ui/http-error.js';
+export type { TaskRouterManager, TaskListRequest } from './ui/task-manager-port.js';
+export type {
+  TaskSummaryJson, TaskDetailJson, TaskStatusJson, RunResponseJson, CancelResponseJson,
+} from './ui/task-view.js';
