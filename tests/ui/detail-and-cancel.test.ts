@@ -1,18 +1,12 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
-import { XSS_RESULT, csrfFor, hostApp, pageData, startManager, waitFor, type ControlledTasks } from './helpers.js';
+import { XSS_RESULT, csrfFor, hostApp, pageData, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
 
-beforeEach(async () => {
-  ({ manager, tasks } = await startManager());
-});
-afterEach(async () => {
-  for (const id of tasks.gates.keys()) tasks.release(id);
-  await manager.stop({ graceMs: 0 });
-});
+useStartedManager((started) => ({ manager, tasks } = started));
 
 async function settle(id: string, status: string): Promise<void> {
   await waitFor(async () => (await manager.getTask(id))?.status === status, 3000, `${id} to be ${status}`);

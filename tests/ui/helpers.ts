@@ -1,26 +1,14 @@
 import express, { type Express } from 'express';
 import request from 'supertest';
+import { afterEach, beforeEach } from 'vitest';
+import { deferred } from '../helpers/wait.js';
 import { TaskManager } from '../../src/manager/task-manager.js';
 import type { TaskManagerOptions } from '../../src/manager/task-manager-options.js';
 import type { ProgressPayload } from '../../src/manager/types.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
 
-/** A promise with its settle functions exposed. */
-export interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-export function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { deferred };
+type Deferred<T> = ReturnType<typeof deferred<T>>;
 
 /** A logger that records instead of printing, so tests can assert on what was logged. */
 export function recordingLogger(): { warn: (...args: unknown[]) => void; error: (...args: unknown[]) => void; errors: unknown[][] } {
@@ -110,6 +98,23 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, 
 }
 
 /** A started in-memory manager with the controlled kinds. */
+/** Starts a fresh manager before each test of the file and stops it after, releasing held tasks. */
+export function useStartedManager(
+  take: (started: { manager: TaskManager; tasks: ControlledTasks }) => void,
+  options: TaskManagerOptions = {},
+): void {
+  let current: { manager: TaskManager; tasks: ControlledTasks } | undefined;
+  beforeEach(async () => {
+    current = await startManager(options);
+    take(current);
+  });
+  afterEach(async () => {
+    if (!current) return;
+    for (const id of current.tasks.gates.keys()) current.tasks.release(id);
+    await current.manager.stop({ graceMs: 0 });
+  });
+}
+
 export async function startManager(options: TaskManagerOptions = {}): Promise<{ manager: TaskManager; tasks: ControlledTasks }> {
   const manager = new TaskManager({ cancelGraceMs: 100, progressIntervalMs: 10, logger: recordingLogger(), ...options });
   const tasks = new ControlledTasks();
@@ -141,6 +146,15 @@ export async function csrfFor(app: Express, mount = '/tasks'): Promise<{ cookie:
   const setCookie = res.headers['set-cookie'] as unknown as string[] | undefined;
   const cookie = (setCookie?.[0] ?? '').split(';')[0] ?? '';
   return { cookie, token: csrf.token, headerName: csrf.headerName };
+}
+
+/**
+ * A `POST` maker that carries a valid CSRF cookie and header, as the page's script sends them.
+ * It returns a function, not a request: a supertest request is thenable and would be sent early.
+ */
+export async function csrfPoster(app: Express, mount = '/tasks'): Promise<(path: string) => request.Test> {
+  const csrf = await csrfFor(app, mount);
+  return (path) => request(app).post(path).set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token);
 }
 
 /** The JSON data block the page script starts from. */

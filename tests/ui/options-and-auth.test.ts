@@ -1,21 +1,15 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/manager/errors.js';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
 import type { TaskRouterManager } from '../../src/ui/task-manager-port.js';
-import { csrfFor, hostApp, recordingLogger, startManager, type ControlledTasks } from './helpers.js';
+import { csrfFor, hostApp, recordingLogger, startManager, useStartedManager, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
 
-beforeEach(async () => {
-  ({ manager, tasks } = await startManager());
-});
-afterEach(async () => {
-  for (const id of tasks.gates.keys()) tasks.release(id);
-  await manager.stop({ graceMs: 0 });
-});
+useStartedManager((started) => ({ manager, tasks } = started));
 
 describe('option checks at construction', () => {
   it.each<[string, unknown]>([

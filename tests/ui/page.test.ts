@@ -1,19 +1,14 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import {
-  XSS_LABEL, XSS_RESULT, csrfFor, hostApp, pageData, startManager, waitFor, type ControlledTasks,
+  XSS_LABEL, XSS_RESULT, csrfFor, hostApp, pageData, startManager, useStartedManager, waitFor, type ControlledTasks,
 } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
 
-beforeEach(async () => {
-  ({ manager, tasks } = await startManager());
-});
-afterEach(async () => {
-  await manager.stop({ graceMs: 0 });
-});
+useStartedManager((started) => ({ manager, tasks } = started));
 
 function nonceOf(csp: string, directive: string): string | undefined {
   return new RegExp(`${directive} 'nonce-([^']+)'`).exec(csp)?.[1];

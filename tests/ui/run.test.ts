@@ -1,18 +1,12 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
-import { csrfFor, hostApp, runViaHttp, startManager, waitFor, type ControlledTasks } from './helpers.js';
+import { csrfFor, csrfPoster, hostApp, runViaHttp, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
 
-beforeEach(async () => {
-  ({ manager, tasks } = await startManager());
-});
-afterEach(async () => {
-  for (const id of tasks.gates.keys()) tasks.release(id);
-  await manager.stop({ graceMs: 0 });
-});
+useStartedManager((started) => ({ manager, tasks } = started));
 
 describe('POST /run/', () => {
   it('launches the named kind and answers 201 with id, label and PENDING', async () => {
@@ -94,11 +88,8 @@ describe('POST /run/', () => {
 
   it('rejects malformed JSON with 400', async () => {
     const app = hostApp(manager);
-    const csrf = await csrfFor(app);
-    const res = await request(app)
-      .post('/tasks/run/')
-      .set('Cookie', csrf.cookie)
-      .set(csrf.headerName, csrf.token)
+    const post = await csrfPoster(app);
+    const res = await post('/tasks/run/')
       .set('Content-Type', 'application/json')
       .send('{"kind": "quick"');
     expect(res.status).toBe(400);
@@ -114,11 +105,8 @@ describe('POST /run/', () => {
     ['an empty kind', '{"kind": ""}'],
   ])('rejects %s as the body with 400', async (_name, body) => {
     const app = hostApp(manager);
-    const csrf = await csrfFor(app);
-    const res = await request(app)
-      .post('/tasks/run/')
-      .set('Cookie', csrf.cookie)
-      .set(csrf.headerName, csrf.token)
+    const post = await csrfPoster(app);
+    const res = await post('/tasks/run/')
       .set('Content-Type', 'application/json')
       .send(body);
     expect(res.status).toBe(400);
@@ -127,34 +115,25 @@ describe('POST /run/', () => {
 
   it('rejects a body over the limit with 413, honouring the bodyLimit option', async () => {
     const app = hostApp(manager, { bodyLimit: 64 });
-    const csrf = await csrfFor(app);
-    const ok = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'quick' });
+    const post = await csrfPoster(app);
+    const ok = await post('/tasks/run/').send({ kind: 'quick' });
     expect(ok.status).toBe(201);
-    const big = await request(app)
-      .post('/tasks/run/')
-      .set('Cookie', csrf.cookie)
-      .set(csrf.headerName, csrf.token)
+    const big = await post('/tasks/run/')
       .send({ kind: 'quick', padding: 'x'.repeat(100) });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('PAYLOAD_TOO_LARGE');
 
     const defaultLimit = hostApp(manager);
-    const csrf2 = await csrfFor(defaultLimit);
-    const huge = await request(defaultLimit)
-      .post('/tasks/run/')
-      .set('Cookie', csrf2.cookie)
-      .set(csrf2.headerName, csrf2.token)
+    const postDefault = await csrfPoster(defaultLimit);
+    const huge = await postDefault('/tasks/run/')
       .send({ kind: 'quick', padding: 'x'.repeat(5000) });
     expect(huge.status).toBe(413);
   });
 
   it('rejects a non-JSON body with 415', async () => {
     const app = hostApp(manager);
-    const csrf = await csrfFor(app);
-    const res = await request(app)
-      .post('/tasks/run/')
-      .set('Cookie', csrf.cookie)
-      .set(csrf.headerName, csrf.token)
+    const post = await csrfPoster(app);
+    const res = await post('/tasks/run/')
       .type('form')
       .send('kind=quick');
     expect(res.status).toBe(415);
@@ -217,11 +196,8 @@ describe('POST /run/', () => {
 
   it('passes the user from getUser to the launch', async () => {
     const app = hostApp(manager, { getUser: (req) => ({ name: req.get('x-user') ?? 'nobody' }) });
-    const csrf = await csrfFor(app);
-    const res = await request(app)
-      .post('/tasks/run/')
-      .set('Cookie', csrf.cookie)
-      .set(csrf.headerName, csrf.token)
+    const post = await csrfPoster(app);
+    const res = await post('/tasks/run/')
       .set('X-User', 'Applejack')
       .send({ kind: 'quick' });
     expect(res.status).toBe(201);

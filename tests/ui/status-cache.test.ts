@@ -1,20 +1,14 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
 import type { TaskListRequest, TaskRouterManager } from '../../src/ui/task-manager-port.js';
-import { hostApp, sleep, startManager, waitFor, type ControlledTasks } from './helpers.js';
+import { hostApp, sleep, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
 
-beforeEach(async () => {
-  ({ manager, tasks } = await startManager());
-});
-afterEach(async () => {
-  for (const id of tasks.gates.keys()) tasks.release(id);
-  await manager.stop({ graceMs: 0 });
-});
+useStartedManager((started) => ({ manager, tasks } = started));
 
 /** The real manager, counting store reads; `withEvents: false` hides `on` like a foreign manager. */
 function counting(real: TaskManager, withEvents = true): TaskRouterManager & { reads: number } {

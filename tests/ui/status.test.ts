@@ -1,20 +1,14 @@
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
-import { hostApp, startManager, waitFor, type ControlledTasks } from './helpers.js';
+import { hostApp, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
-beforeEach(async () => {
-  ({ manager, tasks } = await startManager());
-});
-afterEach(async () => {
-  for (const id of tasks.gates.keys()) tasks.release(id);
-  await manager.stop({ graceMs: 0 });
-});
+useStartedManager((started) => ({ manager, tasks } = started));
 
 async function settle(id: string, status: string): Promise<void> {
   await waitFor(async () => (await manager.getTask(id))?.status === status, 3000, `${id} to be ${status}`);
