@@ -8,6 +8,8 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url in the CommonJS build (the router resolves express relative to the package).
+  shims: true,
   // Peer dependencies stay external so the host's single copy of TypeORM and Express is used.
   external: ['typeorm', 'express'],
 });

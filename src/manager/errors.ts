@@ -99,7 +99,7 @@ export class TaskConflictError extends StablehandError {
   constructor(objects: readonly string[], heldBy: string) {
     super(
       'TASK_CONFLICT',
-      `Objects ${objects.map((o) => `"${o}"`).join(', ')} are locked by running task "${heldBy}".`,
+      `Objects ${objects.map((o) => `"${o}"`).join(', ')} are locked by unfinished task "${heldBy}".`,
     );
     this.objects = objects;
     this.heldBy = heldBy;

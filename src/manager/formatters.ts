@@ -22,6 +22,16 @@ export function labelOf(value: unknown): string {
   return String(value);
 }
 
+/** A lock key for one affected object: see `TaskManager.lockKeysFor`. */
+export function lockKeyOf(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value !== 'object') return String(value);
+  const id = (value as { id?: unknown }).id;
+  if (id === undefined || id === null) return JSON.stringify(toJsonValue(value));
+  const kind = (value as object).constructor?.name;
+  return `${kind && kind !== 'Object' ? kind : 'object'}:${String(id)}`;
+}
+
 /** Default `formatUser`: the user's name-like field, id or string form, or "Anonymous". */
 export function defaultFormatUser(user: unknown): JsonValue {
   const label = labelOf(user);

@@ -6,7 +6,10 @@ import { ConfigurationError } from './errors.js';
 import { TaskManager } from './task-manager.js';
 import type { TaskManagerOptions } from './task-manager-options.js';
 
-/** Options of a {@link ModelTrackingTaskManager}; each may instead be a class field of a subclass. */
+/**
+ * Options of a {@link ModelTrackingTaskManager}. `dataSource`, `entity`, `fieldMap` and `statusValues`
+ * may instead be class fields of a subclass; constructor options win over class fields.
+ */
 export interface ModelTrackingTaskManagerOptions extends Omit<TaskManagerOptions, 'store'> {
   /** The host's TypeORM DataSource, initialized before `start()`. */
   dataSource?: DataSource;
@@ -35,9 +38,9 @@ export interface ModelTrackingTaskManagerOptions extends Omit<TaskManagerOptions
  * @example
  * ```ts
  * class AppTaskManager extends ModelTrackingTaskManager {
- *   entity = ImportJob;
- *   fieldMap = { taskName: 'kind', status: 'state', message: 'note' };
- *   statusValues = { RUNNING: 'in_progress', DONE: 'success' };
+ *   override entity = ImportJob;
+ *   override fieldMap = { taskName: 'kind', status: 'state', message: 'note' };
+ *   override statusValues = { RUNNING: 'in_progress', DONE: 'success' };
  *   protected override formatUser(user: unknown) { return (user as User | undefined)?.email ?? 'system'; }
  * }
  * const manager = new AppTaskManager({ dataSource });

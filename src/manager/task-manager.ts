@@ -8,7 +8,7 @@ import { validateDefinition, pickLabel } from './task-definition.js';
 import {
   InvalidInputError, ManagerStoppedError, TaskAlreadyFinishedError, TaskNotFoundError, UnknownTaskKindError,
 } from './errors.js';
-import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, labelOf } from './formatters.js';
+import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, lockKeyOf } from './formatters.js';
 import { assertJson } from './json.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { newTaskId } from './task-id.js';
@@ -18,7 +18,8 @@ import {
 import { resolveListQuery, type ListTasksOptions } from './list-query.js';
 import {
   isTerminalStatus, type CancelResult, type JsonValue, type LaunchOptions, type LaunchedTask,
-  type LifecycleEventName, type LifecycleListener, type LifecyclePayload, type TaskDefinition, type TaskStatus,
+  type LifecycleEventName, type LifecycleListener, type LifecyclePayload, type ProgressPayload, type TaskDefinition,
+  type TaskStatus,
 } from './types.js';
 
 type LifecycleEvents = Record<LifecycleEventName, LifecyclePayload>;
@@ -76,22 +77,19 @@ export class TaskManager {
   private startPromise: Promise<void> | null = null;
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
-  private readonly hooked: boolean;
+  // Tasks whose handler was aborted and is being given its grace; stop() ends their timers.
+  private readonly graceful = new Set<ActiveTask>();
 
   /** Checks the options (a `ConfigurationError` names a bad one); nothing runs until `start()`. */
   constructor(options: TaskManagerOptions = {}) {
     this.config = resolveTaskManagerOptions(options);
     this.options = options;
     this.runner = options.runner ?? new InProcessRunner({ concurrency: this.config.concurrency });
-    this.hooked = this.onLifecycle !== TaskManager.prototype.onLifecycle;
     this.progress = new ProgressReporter(this.config.progressIntervalMs, (task) => this.writeProgress(task));
   }
 
   /** Registers a task kind. Throws a `ConfigurationError` for a bad or duplicate definition. */
-  define<Input extends JsonValue | undefined = JsonValue | undefined, Result extends JsonValue | void = JsonValue | void>(
-    kind: string,
-    definition: TaskDefinition<Input, Result>,
-  ): this {
+  define<Input extends JsonValue | undefined = JsonValue | undefined>(kind: string, definition: TaskDefinition<Input>): this {
     validateDefinition(kind, definition, this.definitions.has(kind));
     this.definitions.set(kind, definition as unknown as TaskDefinition);
     return this;
@@ -159,7 +157,11 @@ export class TaskManager {
    * aborted and recorded as failed; every write is flushed before it resolves.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    this.stopPromise ??= this.close(options.graceMs ?? 10_000);
+    const graceMs = options.graceMs ?? 10_000;
+    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) {
+      return Promise.reject(new InvalidInputError(`graceMs must be a number of milliseconds of at least 0; got ${String(graceMs)}.`));
+    }
+    this.stopPromise ??= this.close(graceMs);
     return this.stopPromise;
   }
 
@@ -188,6 +190,11 @@ export class TaskManager {
       else this.finish(task, 'FAILED', { error: 'Interrupted — the app stopped before the task finished' });
       task.abort('stop', new DOMException('The task manager stopped', 'AbortError'));
     }
+    for (const task of this.graceful) {
+      if (task.graceTimer) clearTimeout(task.graceTimer);
+      task.releaseSlot?.();
+    }
+    this.graceful.clear();
     await this.store.close();
     this.state = 'stopped';
   }
@@ -212,10 +219,11 @@ export class TaskManager {
     const label = options.label ?? pickLabel(definition) ?? kind;
     const now = this.config.now();
     const id = newTaskId(now.getTime());
-    await this.store.create(this.newRecord(id, kind, label, input, options, now), lockKeys);
+    const record = this.newRecord(id, kind, label, input, options, now);
+    await this.store.create(record, lockKeys);
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
     this.active.set(id, task);
-    if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input, timestamp: now });
+    if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now });
     if (this.state !== 'running') {
       this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
       throw new ManagerStoppedError();
@@ -232,8 +240,8 @@ export class TaskManager {
   private newRecord(id: string, kind: string, label: string, input: JsonValue | undefined, options: LaunchOptions, now: Date): TaskRecord {
     return {
       id, taskName: kind, label, status: 'PENDING', message: null, progress: null,
-      user: this.formatUser(options.user), affected: this.formatAffected(options.affected),
-      input: input === undefined ? null : this.formatPayload(input, 'input'), result: null, error: null,
+      user: this.format('user', options.user), affected: this.format('affected', options.affected),
+      input: input === undefined ? null : this.format('input', input), result: null, error: null,
       cleanedUp: false, createdAt: now, startedAt: null, updatedAt: now, completedAt: null, failedAt: null, duration: null,
     };
   }
@@ -269,9 +277,16 @@ export class TaskManager {
     if (!record) throw new TaskNotFoundError(id);
     if (isTerminalStatus(record.status)) throw new TaskAlreadyFinishedError(id, record.status);
     const now = this.config.now();
-    store.update(id, { status: 'CANCELLED', message: 'Cancelled', completedAt: now, updatedAt: now });
+    const started = record.startedAt ?? record.createdAt;
+    store.update(id, {
+      status: 'CANCELLED', message: 'Cancelled', completedAt: now, updatedAt: now,
+      duration: started ? Math.max(0, now.getTime() - started.getTime()) / 1000 : null,
+    });
     store.markCleanedUp(id, now, true);
     await store.flush();
+    // The guarded write is skipped if the record reached a final state in the meantime.
+    const after = await store.get(id);
+    if (after && after.status !== 'CANCELLED') throw new TaskAlreadyFinishedError(id, after.status);
     return { id, status: 'CANCELLED' };
   }
 
@@ -355,6 +370,23 @@ export class TaskManager {
     return 0;
   }
 
+  /**
+   * Runs a formatter; if it throws, logs it and stores the default rendering instead, so a bug in
+   * an override can never leave a task stuck or crash the process.
+   */
+  private format(kind: 'user' | 'affected' | 'input' | 'result' | 'progress', value: unknown): JsonValue {
+    try {
+      if (kind === 'user') return this.formatUser(value);
+      if (kind === 'affected') return this.formatAffected(value);
+      return this.formatPayload(value, kind);
+    } catch (error) {
+      this.config.logger.error(`[stablehand] formatting the ${kind} threw; the default rendering is stored`, error);
+      if (kind === 'user') return defaultFormatUser(value);
+      if (kind === 'affected') return defaultFormatAffected(value);
+      return defaultFormatPayload(value);
+    }
+  }
+
   /** What the record's `user` field holds. Default: the user's name-like field, id or "Anonymous". */
   protected formatUser(user: unknown): JsonValue {
     return this.options.formatUser ? this.options.formatUser(user) : defaultFormatUser(user);
@@ -370,9 +402,13 @@ export class TaskManager {
     return this.options.formatPayload ? this.options.formatPayload(value, key) : defaultFormatPayload(value);
   }
 
-  /** The lock keys for `launch(..., { affected, lock: true })`: one per affected object's label. */
+  /**
+   * The lock keys for `launch(..., { affected, lock: true })`, one per affected object: strings and
+   * numbers as they are, objects with an `id` as `ClassName:id` (so order 7 and customer 7 differ),
+   * other objects as their JSON.
+   */
   protected lockKeysFor(affected: unknown): string[] {
-    return [...new Set(affectedList(affected).map(labelOf).filter(Boolean))];
+    return [...new Set(affectedList(affected).map(lockKeyOf).filter(Boolean))];
   }
 
   private track(job: TaskJob): Promise<void> {
@@ -411,6 +447,7 @@ export class TaskManager {
       const done = (ok: boolean) => (value: unknown) => {
         this.settle(task, ok, value);
         if (task.graceTimer) clearTimeout(task.graceTimer);
+        this.graceful.delete(task);
         resolve();
       };
       outcome.then(done(true), done(false));
@@ -420,7 +457,7 @@ export class TaskManager {
   private settle(task: ActiveTask, ok: boolean, outcome: unknown): void {
     if (task.finished) return;
     if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
-    else if (ok) this.finish(task, 'DONE', { result: outcome === undefined ? null : this.formatPayload(outcome, 'result') });
+    else if (ok) this.finish(task, 'DONE', { result: outcome === undefined ? null : this.format('result', outcome) });
     else this.finish(task, 'FAILED', { error: errorMessage(outcome) });
   }
 
@@ -433,7 +470,9 @@ export class TaskManager {
   }
 
   private startGrace(task: ActiveTask, onExpiry?: () => void): void {
+    this.graceful.add(task);
     task.graceTimer = setTimeout(() => {
+      this.graceful.delete(task);
       onExpiry?.();
       task.releaseSlot?.();
     }, this.config.cancelGraceMs);
@@ -444,14 +483,13 @@ export class TaskManager {
     if (!pending || task.finished) return;
     task.pendingProgress = null;
     const now = this.config.now();
-    const progress = pending.payload
-      ? this.formatPayload({ ...pending.payload, percent: pending.percent }, 'progress') : pending.percent;
+    const progress = pending.payload ? this.format('progress', { ...pending.payload, percent: pending.percent }) : pending.percent;
     const patch: RecordPatch = { progress, updatedAt: now };
     if (pending.message !== undefined) patch.message = pending.message;
     this.store.update(task.id, patch);
     if (this.wants('progress')) this.emit('progress', task, {
       status: 'RUNNING', progress: pending.percent, timestamp: now,
-      ...(pending.payload ? { progressPayload: pending.payload } : {}),
+      ...(pending.payload ? { progressPayload: progress as ProgressPayload } : {}),
       ...(pending.message !== undefined ? { message: pending.message } : {}),
     });
   }
@@ -482,7 +520,8 @@ export class TaskManager {
    * listener and no overridden hook, six payloads per task are never made.
    */
   private wants(event: LifecycleEventName): boolean {
-    return this.hooked || (this.emitter.all.get(event)?.length ?? 0) > 0;
+    // Read each time: a subclass may define the hook as a class field, set after this constructor.
+    return this.onLifecycle !== TaskManager.prototype.onLifecycle || (this.emitter.all.get(event)?.length ?? 0) > 0;
   }
 
   private emit(event: LifecycleEventName, task: ActiveTask, fields: Partial<LifecyclePayload> & { timestamp: Date }): void {

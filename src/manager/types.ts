@@ -84,13 +84,16 @@ export interface TaskContext<Input extends JsonValue | undefined = JsonValue | u
 }
 
 /** Defines one kind of task. */
-export interface TaskDefinition<Input extends JsonValue | undefined = JsonValue | undefined, Result extends JsonValue | void = JsonValue | void> {
+export interface TaskDefinition<Input extends JsonValue | undefined = JsonValue | undefined> {
   /** Label of every run. Ignored when `labels` is given. */
   label?: string;
   /** Labels to pick from at random, one per run (the demo's "stable routines"). */
   labels?: readonly string[];
-  /** The work. Its resolved value becomes the task's result; a throw fails the task. */
-  run(context: TaskContext<Input>): Promise<Result> | Result;
+  /**
+   * The work. What it returns (or resolves to), made JSON-safe by `formatPayload`, becomes the
+   * task's result; a throw (or rejection) fails the task.
+   */
+  run(context: TaskContext<Input>): unknown;
   /**
    * Aborts the signal and fails the task after this many milliseconds.
    * @defaultValue the manager's `defaultTimeoutMs` (none)

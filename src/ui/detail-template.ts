@@ -1,6 +1,6 @@
 import { escapeHtml, toDisplayText } from './escape.js';
 import { renderDocument, renderIndicator, taskUrl, type CsrfClientSetup } from './page-template.js';
-import { STATUS_LOOK, formatMeta, formatSeconds, formatTimestamp } from './task-format.js';
+import { lookOf, formatMeta, formatSeconds, formatTimestamp } from './task-format.js';
 import type { TaskDetailJson } from './task-view.js';
 
 /** Everything the detail view is rendered from. All strings are raw; the template escapes them. */
@@ -50,7 +50,7 @@ function detailRows(task: TaskDetailJson): Array<[string, string, string]> {
 /** Renders the detail view of one task; it refreshes itself while the task is active. */
 export function renderTaskDetail(model: TaskDetailModel): string {
   const { task } = model;
-  const look = STATUS_LOOK[task.status];
+  const look = lookOf(task.status);
   const label = escapeHtml(task.label);
   const active = task.status === 'PENDING' || task.status === 'RUNNING';
   // Results and errors may be indented JSON or stack-like text, so they get a monospace block.

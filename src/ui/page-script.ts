@@ -25,7 +25,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
 
   function now() { return Date.now() + skew; }
   function isActive(t) { return t.status === 'PENDING' || t.status === 'RUNNING'; }
-  function lookOf(t) { return LOOK[t.status] || LOOK.PENDING; }
+  function lookOf(t) { return LOOK[t.status] || LOOK.CANCELLED; }
   function fmtSeconds(sec) {
     var s = Math.max(0, sec);
     if (s < 0.1) return '< 0.1 s';

@@ -1,7 +1,7 @@
 import { escapeHtml, jsonForScript, toDisplayText } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
-import { STATUS_LOOK, formatMeta } from './task-format.js';
+import { lookOf, formatMeta } from './task-format.js';
 import type { TaskSummaryJson } from './task-view.js';
 
 /** What the page script needs to post: the header to send and the token to put in it. */
@@ -59,7 +59,7 @@ function hidden(condition: boolean): string {
 
 /** One row of the list. The page script builds rows with exactly this structure. */
 export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel: boolean, now: number): string {
-  const look = STATUS_LOOK[task.status];
+  const look = lookOf(task.status);
   const label = escapeHtml(task.label);
   const active = isActive(task);
   const showProgress = task.status === 'RUNNING' && task.progress !== null;

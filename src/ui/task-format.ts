@@ -13,6 +13,11 @@ export const STATUS_LOOK: Readonly<Record<TaskStatus, { modifier: string; badge:
   CANCELLED: { modifier: 'cancelled', badge: 'Cancelled' },
 };
 
+/** The look of a status; a value outside the five (a host's legacy rows) gets the quiet cancelled look. */
+export function lookOf(status: string): { modifier: string; badge: string } {
+  return STATUS_LOOK[status as TaskStatus] ?? STATUS_LOOK.CANCELLED;
+}
+
 /** A duration in seconds as the page shows it: "< 0.1 s", "6.2 s", "42 s", "2 min 5 s", "1 h 2 min". */
 export function formatSeconds(seconds: number): string {
   const s = Math.max(0, seconds);

@@ -115,3 +115,27 @@ describe('the router over ModelTrackingTaskManager on a SQLite file', () => {
     expect(json.body.result).toBe(XSS_RESULT);
   });
 });
+
+describe('rows in a status the host wrote itself', () => {
+  it('render quietly in the page, the detail view and the JSON instead of failing the page', async () => {
+    const id = '01a20000-0000-7000-8000-00000000abcd';
+    await dataSource.query(
+      "INSERT INTO stablehand_task (id, task_name, label, status, cleaned_up, created_at, updated_at) VALUES (?, 'legacy', 'Old import', 'archived', 1, '2026-01-01 00:00:00.000', '2026-01-01 00:00:00.000')",
+      [id],
+    );
+    try {
+      const app = hostApp(manager);
+      const page = await request(app).get('/tasks/').set('Accept', 'text/html');
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('Old import');
+      const detail = await request(app).get(`/tasks/${id}/`).set('Accept', 'text/html');
+      expect(detail.status).toBe(200);
+      expect(detail.text).toContain('Old import');
+      const status = await request(app).get('/tasks/status/');
+      expect(status.body.tasks.find((t: { id: string }) => t.id === id)).toMatchObject({ status: 'archived', label: 'Old import' });
+      expect(app.escaped).toEqual([]);
+    } finally {
+      await dataSource.query('DELETE FROM stablehand_task WHERE id = ?', [id]);
+    }
+  });
+});

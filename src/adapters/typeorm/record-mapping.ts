@@ -134,8 +134,14 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
   const idType = typeof id.metadata.type === 'string' ? id.metadata.type.toLowerCase() : id.metadata.type === String ? 'string' : '';
   if (!ID_TYPES.has(idType) || id.metadata.isGenerated && id.metadata.generationStrategy !== 'uuid') {
     throw new ConfigurationError(
-      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}: it must be a string column of at ` +
-      'least 36 characters that stablehand fills (task ids are time-ordered UUIDs), not a generated number.',
+      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}: it must be a string column ` +
+      'that stablehand fills (task ids are 36-character time-ordered UUIDs), not a generated number.',
+    );
+  }
+  const length = Number(id.metadata.length || 0);
+  if (length > 0 && length < 36) {
+    throw new ConfigurationError(
+      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}, which holds ${length} characters; task ids need 36.`,
     );
   }
   for (const [key, kind] of [['cleanedUp', 'boolean'], ['createdAt', 'date'], ['startedAt', 'date'], ['updatedAt', 'date'],
@@ -145,6 +151,17 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
       throw new ConfigurationError(
         `fieldMap.${key} maps to "${column.metadata.propertyPath}" of entity ${metadata.name}, a ${column.kind} column; ` +
         `it needs a ${kind} (or text) column.`,
+      );
+    }
+  }
+  const mapped = new Set([...columns.values()].map((column) => column.metadata));
+  for (const column of metadata.columns) {
+    const filledByDatabase = column.isGenerated || column.isCreateDate || column.isUpdateDate || column.isVersion ||
+      column.default !== undefined || column.isNullable;
+    if (!filledByDatabase && !mapped.has(column)) {
+      throw new ConfigurationError(
+        `Column "${column.propertyPath}" of entity ${metadata.name} is NOT NULL without a default and no fieldMap key fills it: ` +
+        'map a key to it, give it a default, or make it nullable.',
       );
     }
   }

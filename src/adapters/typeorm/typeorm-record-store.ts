@@ -1,5 +1,5 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { ConfigurationError, TaskConflictError } from '../../manager/errors.js';
+import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '../../manager/errors.js';
 import type { Logger } from '../../manager/task-manager-options.js';
 import type {
   ListQuery, RecordPatch, RecordStore, StoreCleanupResult, TaskPage, TaskRecord,
@@ -89,8 +89,12 @@ export class TypeOrmRecordStore implements RecordStore {
     if (lockKeys.length === 0) return this.writes.insert(record);
     // Terminal states still queued here must land first, or their locks would look held.
     await this.writes.flush();
-    const conflict = await this.executor.transaction(() => this.lockAndInsert(record, lockKeys));
-    if (conflict) throw conflict;
+    try {
+      await this.executor.transaction(() => this.lockAndInsert(record, lockKeys));
+    } catch (error) {
+      if (error instanceof TaskConflictError) throw error;
+      throw new StoreUnavailableError(`The task record could not be written: ${error instanceof Error ? error.message : String(error)}`, error);
+    }
   }
 
   update(id: string, patch: RecordPatch): void {
@@ -147,7 +151,7 @@ export class TypeOrmRecordStore implements RecordStore {
     });
   }
 
-  private *lockAndInsert(record: TaskRecord, keys: readonly string[]): SqlPlan<TaskConflictError | null> {
+  private *lockAndInsert(record: TaskRecord, keys: readonly string[]): SqlPlan<void> {
     const sql = this.sql;
     yield sql.deleteStaleLocks(keys);
     const taken = (yield sql.insertLocks(record.id, keys, record.createdAt ?? new Date())) as number;
@@ -157,7 +161,6 @@ export class TypeOrmRecordStore implements RecordStore {
       throw new TaskConflictError(holders.map((row) => String(row.objectKey)), String(holders[0]?.taskId ?? 'unknown'));
     }
     yield sql.insert([record]);
-    return null;
   }
 
   private get sql(): RecordSql {

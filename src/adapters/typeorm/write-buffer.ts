@@ -84,19 +84,71 @@ export class WriteBuffer {
     while (!isEmpty(this.batch)) {
       const batch = this.batch;
       this.batch = emptyBatch();
-      try {
-        await this.executor.transaction(() => this.plan(batch));
-      } catch (error) {
-        this.failed(batch, error);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** Math.min(this.failures, 10))));
+      const error = await this.write(batch);
+      // A failed batch is written again one write at a time: if some land, the database is up and
+      // the others are refused for good (a value too long for its column), so they must not hold
+      // back everything queued behind them.
+      if (error === null || (operationCount(batch) > 1 && (await this.isolate(batch)))) {
+        if (this.failures > 0) this.logger.warn(`[stablehand] record writes recovered after ${this.failures} failed attempt(s)`);
+        this.failures = 0;
+        for (const insert of batch.inserts) insert.resolve();
+        for (const waiter of batch.waiters) waiter();
         continue;
       }
-      if (this.failures > 0) this.logger.warn(`[stablehand] record writes recovered after ${this.failures} failed attempt(s)`);
-      this.failures = 0;
-      for (const insert of batch.inserts) insert.resolve();
-      for (const waiter of batch.waiters) waiter();
+      this.failed(batch, error);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** Math.min(this.failures, 10))));
     }
     this.running = false;
+  }
+
+  private async write(batch: Batch): Promise<unknown> {
+    try {
+      await this.executor.transaction(() => this.plan(batch));
+      return null;
+    } catch (error) {
+      return error ?? new Error('the write failed');
+    }
+  }
+
+  /**
+   * Writes each operation of a failed batch in a transaction of its own. Returns false, having
+   * changed nothing, when the first attempts all fail (the database is down: the caller retries the
+   * whole batch later). Otherwise settles every operation: refused inserts reject their launch,
+   * a refused terminal update is retried with its status and timestamps only, then dropped.
+   * Settled inserts are removed from the batch so the caller resolves only the ones that landed.
+   */
+  private async isolate(batch: Batch): Promise<boolean> {
+    const singles = splitOperations(batch);
+    // Starting each retry at another offset means refused writes at the front cannot pass for an outage twice.
+    const offset = this.failures % singles.length;
+    const order = [...singles.slice(offset), ...singles.slice(0, offset)];
+    let landed = 0;
+    const refused: Array<{ single: Batch; error: unknown }> = [];
+    for (const single of order) {
+      const error = await this.write(single);
+      if (error === null) landed++;
+      else refused.push({ single, error });
+      if (landed === 0 && refused.length >= 3) return false;
+    }
+    if (landed === 0) return false;
+    for (const { single, error } of refused) {
+      const [insert] = single.inserts;
+      if (insert) {
+        this.logger.error(`[stablehand] the database refused the record of task ${insert.record.id}`, error);
+        insert.reject(new StoreUnavailableError(`The task record could not be written: ${messageOf(error)}`, error));
+        batch.inserts.splice(batch.inserts.indexOf(insert), 1);
+        continue;
+      }
+      const [[id, patch] = ['', {}]] = single.updates;
+      const essential = essentialPatch(patch);
+      const fallback = essential ? await this.write({ ...single, updates: new Map([[id, essential]]) }) : error;
+      this.logger.error(
+        `[stablehand] the database refused a change to task record ${id || [...single.cleanups.keys()][0]}` +
+        (essential && fallback === null ? '; its status and timestamps were written without the other fields' : '; it was dropped'),
+        error,
+      );
+    }
+    return true;
   }
 
   private *plan(batch: Batch): SqlPlan<void> {
@@ -159,6 +211,35 @@ export function mergeGuarded(updates: Map<string, RecordPatch>, id: string, patc
   const pending = updates.get(id);
   if (!pending) updates.set(id, patch);
   else if (!(pending.status && isTerminalStatus(pending.status))) Object.assign(pending, patch);
+}
+
+const ESSENTIAL_KEYS = ['status', 'updatedAt', 'startedAt', 'completedAt', 'failedAt', 'duration', 'cleanedUp'] as const;
+
+/** The part of a refused change that must land for the record to end: its status and timestamps. */
+function essentialPatch(patch: RecordPatch): RecordPatch | null {
+  if (!patch.status) return null;
+  const essential: RecordPatch = {};
+  for (const key of ESSENTIAL_KEYS) if (key in patch) (essential as Record<string, unknown>)[key] = patch[key];
+  return essential;
+}
+
+function operationCount(batch: Batch): number {
+  let count = batch.inserts.length + batch.updates.size;
+  for (const id of batch.cleanups.keys()) if (!batch.updates.has(id)) count++;
+  return count;
+}
+
+/** One batch per operation: each insert, each record's change with its cleanup, each lone cleanup. */
+function splitOperations(batch: Batch): Batch[] {
+  const singles: Batch[] = batch.inserts.map((insert) => ({ ...emptyBatch(), inserts: [insert] }));
+  for (const [id, patch] of batch.updates) {
+    const cleanup = batch.cleanups.get(id);
+    singles.push({ ...emptyBatch(), updates: new Map([[id, patch]]), cleanups: cleanup ? new Map([[id, cleanup]]) : new Map() });
+  }
+  for (const [id, cleanup] of batch.cleanups) {
+    if (!batch.updates.has(id)) singles.push({ ...emptyBatch(), cleanups: new Map([[id, cleanup]]) });
+  }
+  return singles;
 }
 
 /** Cuts items into runs whose lengths come from {@link INSERT_CHUNK_SIZES}, largest first. */
