@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
-import { ModelTrackingTaskManager, StablehandTaskLock, createTaskRouter, type JsonValue } from 'stablehand';
+import { ModelTrackingTaskManager, StablehandTaskLock, createTaskRouter } from 'stablehand';
 // @ts-expect-error: a plain ES module shared by both hosts
 import { checkRouter } from '../../check-router.mjs';
 
@@ -17,7 +17,8 @@ class ExportJob {
   @Column({ type: 'varchar', length: 120 }) title!: string;
   @Column({ type: 'varchar', length: 20 }) phase!: string;
   @Column({ type: 'text', nullable: true }) note!: string | null;
-  @Column({ type: 'simple-json', nullable: true }) output!: JsonValue | null;
+  // Not JsonValue: TypeORM's FindOptionsWhere recurses without end into recursive property types.
+  @Column({ type: 'simple-json', nullable: true }) output!: Record<string, unknown> | null;
   @Column({ type: 'datetime', precision: 3 }) opened!: Date;
   @Column({ type: 'datetime', precision: 3, nullable: true }) closed!: Date | null;
   @Column({ type: 'float', nullable: true }) seconds!: number | null;
