@@ -33,7 +33,7 @@ export {
 export { CreateStablehandTables1732000000000 } from './adapters/typeorm/create-stablehand-tables.js';
 export { createTaskRouter, type TaskRouterOptions } from './ui/create-task-router.js';
 export {
-  DEFAULT_TEXTS, type TaskUiOptions, type TaskRouterAction, type TaskRouterAuthorize,
+  DEFAULT_TEXTS, type TaskUiOptions, type TaskPageLayoutInput, type TaskRouterAction, type TaskRouterAuthorize,
   type TaskRouterAuthorizeContext, type TaskRouterAuthorizeResult, type TaskRouterCsrfOptions, type TaskRouterLogger,
 } from './ui/router-options.js';
 export type { TaskRouterErrorBody, TaskRouterErrorCode } from './ui/http-error.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CreateStablehandTables1732000000000, createTaskRouter, stablehandEntities } from 'stablehand';
 import { DataSource } from 'typeorm';
 import { AppTaskManager, type DemoUser } from './app-task-manager.js';
-import { homePage } from './layout.js';
+import { homePage, taskPageLayout } from './layout.js';
 import { ROUTINE_LABELS, runRoutine } from './routines.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +40,7 @@ app.get('/', (_req, res) => {
 });
 app.use('/tasks', createTaskRouter(manager, {
   getUser: (req): DemoUser => ({ name: 'Stable visitor', address: req.ip }),
+  layout: taskPageLayout,
 }));
 
 const server = app.listen(port, () => {

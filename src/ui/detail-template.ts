@@ -1,6 +1,7 @@
 import { escapeHtml, toDisplayText } from './escape.js';
 import { renderDocument, renderIndicator, taskUrl, type CsrfClientSetup } from './page-template.js';
 import { lookOf, formatMeta, formatSeconds, formatTimestamp } from './task-format.js';
+import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskDetailJson } from './task-view.js';
 
 /** Everything the detail view is rendered from. All strings are raw; the template escapes them. */
@@ -14,6 +15,7 @@ export interface TaskDetailModel {
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
   now: number;
+  layout: ((page: TaskPageLayoutInput) => string) | null;
 }
 
 /** A JSON value as the detail view prints it: strings verbatim, structures indented. */
@@ -94,5 +96,5 @@ export function renderTaskDetail(model: TaskDetailModel): string {
     serverNow: model.now,
     task,
   };
-  return renderDocument({ nonce: model.nonce, title: `${task.label} · ${model.listTitle}`, body, data });
+  return renderDocument({ nonce: model.nonce, title: `${task.label} · ${model.listTitle}`, body, data, layout: model.layout });
 }

@@ -2,6 +2,7 @@ import { escapeHtml, jsonForScript, toDisplayText } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
 import { lookOf, formatMeta } from './task-format.js';
+import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskSummaryJson } from './task-view.js';
 
 /** What the page script needs to post: the header to send and the token to put in it. */
@@ -28,6 +29,8 @@ export interface TaskPageModel {
   tasks: readonly TaskSummaryJson[];
   /** Server clock at render time; the script uses it to correct for a skewed client clock. */
   now: number;
+  /** The host's layout around the page, if any. */
+  layout: ((page: TaskPageLayoutInput) => string) | null;
 }
 
 /** The URL of a task's detail view under the mount path. */
@@ -86,8 +89,15 @@ export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel
 }
 
 /** The shell shared by the list page and the detail view. */
-export function renderDocument(options: { nonce: string; title: string; body: string; data: unknown }): string {
+export function renderDocument(options: {
+  nonce: string;
+  title: string;
+  body: string;
+  data: unknown;
+  layout: ((page: TaskPageLayoutInput) => string) | null;
+}): string {
   const nonce = escapeHtml(options.nonce);
+  const body = options.layout ? options.layout({ body: options.body, nonce: options.nonce, title: options.title }) : options.body;
   return [
     '<!doctype html>',
     '<html lang="en">',
@@ -100,7 +110,7 @@ export function renderDocument(options: { nonce: string; title: string; body: st
     `<style nonce="${nonce}">${PAGE_STYLES}</style>`,
     '</head>',
     '<body>',
-    options.body,
+    body,
     // A data block is never executed, so it needs no nonce; jsonForScript keeps it from ending early.
     `<script type="application/json" id="sh-data">${jsonForScript(options.data)}</script>`,
     `<script nonce="${nonce}">${PAGE_SCRIPT}</script>`,
@@ -142,5 +152,5 @@ export function renderTaskPage(model: TaskPageModel): string {
     serverNow: model.now,
     tasks: model.tasks,
   };
-  return renderDocument({ nonce: model.nonce, title: model.title, body, data });
+  return renderDocument({ nonce: model.nonce, title: model.title, body, data, layout: model.layout });
 }

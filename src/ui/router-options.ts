@@ -141,6 +141,24 @@ export interface TaskUiOptions<Req> {
    * @defaultValue `console`
    */
   logger?: TaskRouterLogger | undefined;
+  /**
+   * Wraps the page's and the detail view's `<body>` content in the host's own layout (a masthead,
+   * navigation). It gets the page's HTML and this response's CSP nonce: a `<style>` or `<script>`
+   * it adds must carry `nonce="…"`, and inline `style` attributes are blocked. What it returns is
+   * trusted HTML, so escape anything it interpolates.
+   * @defaultValue none: the page stands alone
+   */
+  layout?: ((page: TaskPageLayoutInput) => string) | undefined;
+}
+
+/** What a {@link TaskUiOptions.layout} function gets. */
+export interface TaskPageLayoutInput {
+  /** The page's own HTML, to place inside the layout. */
+  body: string;
+  /** The CSP nonce of this response, for the layout's own `<style>` and `<script>` tags. */
+  nonce: string;
+  /** The document's title. */
+  title: string;
 }
 
 /** {@link TaskUiOptions} with every default applied and every value checked. */
@@ -162,6 +180,8 @@ export interface ResolvedTaskUiOptions<Req> {
   getUser: ((req: Req) => unknown) | null;
   csrf: { secret: string; cookieName: string; headerName: string } | null;
   logger: TaskRouterLogger;
+  /** See {@link TaskUiOptions.layout}; `null` when not given. */
+  layout: ((page: TaskPageLayoutInput) => string) | null;
 }
 
 /** Default texts of the page, as the Stable Routines spec words them. */
@@ -175,7 +195,7 @@ export const DEFAULT_TEXTS = {
 
 const KNOWN_KEYS = new Set([
   'title', 'heading', 'runLabel', 'runHint', 'emptyText', 'kinds', 'pollIntervalMs', 'pageSize',
-  'statusCacheMs', 'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger',
+  'statusCacheMs', 'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger', 'layout',
 ]);
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
@@ -294,5 +314,6 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     getUser: fn<(req: Req) => unknown>(given['getUser'], 'getUser'),
     csrf: resolveCsrf(given['csrf']),
     logger: resolveLogger(given['logger']),
+    layout: fn<(page: TaskPageLayoutInput) => string>(given['layout'], 'layout'),
   };
 }

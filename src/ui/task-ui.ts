@@ -90,6 +90,7 @@ export class TaskUi<Req> {
       pageSize: this.#options.pageSize,
       tasks: page.tasks.map(toTaskSummary),
       now: Date.now(),
+      layout: this.#options.layout,
     });
     return { status: 200, headers, body: html };
   }
@@ -162,6 +163,7 @@ export class TaskUi<Req> {
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
       now: Date.now(),
+      layout: this.#options.layout,
     });
     return { status: 200, headers, body: html };
   }

@@ -66,7 +66,13 @@ describe('the demo app', () => {
     running.push(demo.child);
     const home = await (await fetch(`${demo.origin}/`)).text();
     expect(home).toContain('href="/tasks/">Stable Routines</a>');
-    expect(home).toContain('>Home</a>');
+    expect(home).toContain('aria-current="page">Home</a>');
+    const tasksPage = await fetch(`${demo.origin}/tasks/`);
+    const nonce = /'nonce-([^']+)'/.exec(tasksPage.headers.get('content-security-policy') ?? '')![1];
+    const html = await tasksPage.text();
+    expect(html).toContain('href="/tasks/" aria-current="page">Stable Routines</a>');
+    expect(html).toContain(`<style nonce="${nonce}">`);
+    expect(html.indexOf('demo-masthead')).toBeLessThan(html.indexOf('<h1>Stable Routines</h1>'));
     const { id, label } = await startRoutine(demo.origin);
     expect(ROUTINE_LABELS).toContain(label);
     const done = await waitFor(async () => ((await task(demo.origin, id)).status === 'DONE' ? task(demo.origin, id) : null), 10_000);

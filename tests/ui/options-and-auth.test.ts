@@ -33,6 +33,7 @@ describe('option checks at construction', () => {
     ['csrf: true', { csrf: true }],
     ['a logger without error()', { logger: {} }],
     ['a non-function getUser', { getUser: 'me' }],
+    ['a non-function layout', { layout: '<nav></nav>' }],
   ])('throws ConfigurationError for %s', (_name, options) => {
     expect(() => createTaskRouter(manager, options as TaskRouterOptions)).toThrow(ConfigurationError);
   });
@@ -49,6 +50,26 @@ describe('option checks at construction', () => {
   it('accepts sizes as strings and numbers', () => {
     expect(() => createTaskRouter(manager, { bodyLimit: '2kb', pollIntervalMs: 100, pageSize: 500, runHint: '' })).not.toThrow();
     expect(() => createTaskRouter(manager, { bodyLimit: 1024 })).not.toThrow();
+  });
+});
+
+describe('layout', () => {
+  it('wraps the page and the detail view in the host layout, handing it this response\'s nonce', async () => {
+    const seen: string[] = [];
+    const app = hostApp(manager, {
+      layout: ({ body, nonce, title }) => {
+        seen.push(title);
+        return `<style nonce="${nonce}">.host-nav{color:teal}</style><nav class="host-nav">Host</nav><div class="host-main">${body}</div>`;
+      },
+    });
+    const page = await request(app).get('/tasks/').set('Accept', 'text/html');
+    const nonce = /'nonce-([^']+)'/.exec(page.headers['content-security-policy'])![1];
+    expect(page.text).toContain(`<style nonce="${nonce}">.host-nav{color:teal}</style><nav class="host-nav">Host</nav><div class="host-main"><main`);
+    const launched = await manager.launch('quick');
+    const detail = await request(app).get(`/tasks/${launched.id}/`).set('Accept', 'text/html');
+    expect(detail.status).toBe(200);
+    expect(detail.text).toContain('<nav class="host-nav">Host</nav>');
+    expect(seen).toEqual(['Stable Routines', expect.stringContaining('· Stable Routines')]);
   });
 });
 
