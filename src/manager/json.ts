@@ -48,7 +48,41 @@ function findNonJson(value: unknown, path: string, seen: Set<object>): string | 
  * message, maps and sets objects and arrays, bigints strings, cycles `"[Circular]"`, and
  * functions, symbols and `undefined` members disappear as `JSON.stringify` would drop them.
  */
-export function toJsonValue(value: unknown, seen: Set<object> = new Set()): JsonValue {
+export function toJsonValue(value: unknown): JsonValue {
+  // Most results are already plain JSON: hand them back as they are, without a copy or a cycle set.
+  return isPlainJson(value, 0) ? (value as JsonValue) : convert(value, new Set());
+}
+
+const MAX_PLAIN_DEPTH = 32;
+
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      // Deep structures (and cycles, which are endless) take the careful path.
+      if (depth >= MAX_PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function convert(value: unknown, seen: Set<object>): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -69,15 +103,15 @@ export function toJsonValue(value: unknown, seen: Set<object> = new Set()): Json
   seen.add(value);
   try {
     if (Array.isArray(value) || value instanceof Set) {
-      return Array.from(value as Iterable<unknown>, (item) => toJsonValue(item, seen));
+      return Array.from(value as Iterable<unknown>, (item) => convert(item, seen));
     }
     const source = value instanceof Map ? Object.fromEntries(value) : value;
     const maybeToJson = (source as { toJSON?: () => unknown }).toJSON;
-    if (typeof maybeToJson === 'function') return toJsonValue(maybeToJson.call(source), seen);
+    if (typeof maybeToJson === 'function') return convert(maybeToJson.call(source), seen);
     const out: { [key: string]: JsonValue } = {};
     for (const [key, item] of Object.entries(source)) {
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
-      out[key] = toJsonValue(item, seen);
+      out[key] = convert(item, seen);
     }
     return out;
   } finally {

@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '../../manager/errors.js';
 import type { Logger } from '../../manager/task-manager-options.js';
 import { isTerminalStatus } from '../../manager/types.js';
-import type { RecordKey, RecordPatch, TaskRecord } from '../record-store.js';
+import type { RecordPatch, TaskRecord } from '../record-store.js';
 import { INSERT_CHUNK_SIZES, type RecordSql } from './record-sql.js';
 import type { SqlExecutor, SqlPlan } from './sql-executor.js';
 
@@ -158,7 +158,7 @@ export class WriteBuffer {
     // update the guard skipped (already final) get the mark on its own below.
     const folded = new Set<string>();
     const foldCleanup = sql.has('cleanedUp');
-    const groups = new Map<string, Array<readonly [string, RecordPatch]>>();
+    const groups = new Map<number, Array<readonly [string, RecordPatch]>>();
     for (const [id, patch] of batch.updates) {
       if (foldCleanup && batch.cleanups.has(id)) patch.cleanedUp = true;
       if (!sql.multiRowUpdate) {
@@ -166,15 +166,16 @@ export class WriteBuffer {
         if (statement && (yield statement) !== 0 && patch.cleanedUp) folded.add(id);
         continue;
       }
-      const keys = sql.storedKeys(patch).join(',');
+      const keys = sql.keySet(patch);
       const group = groups.get(keys);
       if (group) group.push([id, patch]);
       else groups.set(keys, [[id, patch]]);
     }
-    for (const [keys, entries] of groups) {
-      if (!keys) continue;
+    for (const [keySet, entries] of groups) {
+      if (keySet === 0) continue;
+      const keys = sql.keysOf(keySet);
       for (const chunk of chunked(entries)) {
-        const changed = yield sql.guardedUpdateMany(keys.split(',') as RecordKey[], chunk);
+        const changed = yield sql.guardedUpdateMany(keys, chunk);
         if (changed === chunk.length) for (const [id, patch] of chunk) if (patch.cleanedUp) folded.add(id);
       }
     }
