@@ -6,6 +6,9 @@ let sequence = 0;
 const POOL_SIZE = 4096;
 const pool = Buffer.alloc(POOL_SIZE);
 let poolOffset = POOL_SIZE;
+// The timestamp part repeats for every id made in the same millisecond.
+let prefixMs = -1;
+let prefix = '';
 
 /**
  * A new task id in the UUID version 7 layout: a millisecond timestamp, then a per-process
@@ -21,7 +24,11 @@ export function newTaskId(now: number = Date.now()): string {
     lastMs += 1;
     sequence = 0;
   }
-  const time = lastMs.toString(16).padStart(12, '0');
+  if (lastMs !== prefixMs) {
+    const time = lastMs.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
+    prefixMs = lastMs;
+  }
   if (poolOffset + 8 > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
@@ -29,8 +36,5 @@ export function newTaskId(now: number = Date.now()): string {
   pool[poolOffset] = (pool[poolOffset] & 0x3f) | 0x80; // RFC 9562 variant bits
   const tail = pool.toString('hex', poolOffset, poolOffset + 8);
   poolOffset += 8;
-  return (
-    `${time.slice(0, 8)}-${time.slice(8, 12)}-7${sequence.toString(16).padStart(3, '0')}-` +
-    `${tail.slice(0, 4)}-${tail.slice(4, 16)}`
-  );
+  return `${prefix}${sequence.toString(16).padStart(3, '0')}-${tail.slice(0, 4)}-${tail.slice(4, 16)}`;
 }

@@ -229,7 +229,9 @@ export class TaskManager {
       throw new ManagerStoppedError();
     }
     try {
-      await this.runner.enqueue({ id, taskName: kind, input });
+      // Awaited only when the runner is asynchronous: the in-process one returns nothing.
+      const queued = this.runner.enqueue({ id, taskName: kind, input });
+      if (queued) await queued;
     } catch (error) {
       this.finish(task, 'FAILED', { error: `Could not be queued: ${errorMessage(error)}` });
       throw error;

@@ -2,10 +2,6 @@ import type { Driver } from 'typeorm';
 import type { TaskStatus } from '../../manager/types.js';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
 
-// Timestamps of one flush mostly share a millisecond; converting each only once per column saves
-// the driver's date formatting on the hot write path.
-const lastDates = new WeakMap<MappedColumn, { time: number; encoded: unknown }>();
-
 /**
  * Converts a logical value into what the column stores: JSON columns get JSON text, text columns
  * strings (JSON for anything else), number columns numbers (a progress payload its `percent`),
@@ -29,14 +25,14 @@ export function encodeValue(column: MappedColumn, value: unknown, driver: Driver
     case 'date': {
       if (!(value instanceof Date)) return driver.preparePersistentValue(value, column.metadata);
       const time = value.getTime();
-      let last = lastDates.get(column);
+      const last = column.lastDate;
       if (last?.time === time) return last.encoded;
       const encoded = driver.preparePersistentValue(value, column.metadata);
       if (last) {
         last.time = time;
         last.encoded = encoded;
       } else {
-        lastDates.set(column, (last = { time, encoded }));
+        column.lastDate = { time, encoded };
       }
       return encoded;
     }

@@ -34,6 +34,11 @@ export interface MappedColumn {
   /** The column's name, quoted for SQL. */
   sql: string;
   kind: ColumnKind;
+  /**
+   * The last date this column encoded, and its encoding: timestamps of one flush mostly share a
+   * millisecond, so the driver's date formatting runs once per column and millisecond.
+   */
+  lastDate?: { time: number; encoded: unknown };
 }
 
 /** A fieldMap checked against an entity's metadata: everything the SQL builder needs. */

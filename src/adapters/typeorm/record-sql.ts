@@ -7,7 +7,7 @@ import type { MappedColumn, RecordMapping } from './record-mapping.js';
 import type { SqlRows, SqlStatement } from './sql-executor.js';
 
 /** Row counts a multi-row INSERT is cut into, so a handful of statement texts serve every batch. */
-export const INSERT_CHUNK_SIZES = [64, 16, 4, 1] as const;
+export const INSERT_CHUNK_SIZES = [256, 64, 16, 4, 1] as const;
 
 const ACTIVE: readonly TaskStatus[] = ['PENDING', 'RUNNING'];
 // The keys a record has when it is created; all others are still empty then.
@@ -86,12 +86,13 @@ export class RecordSql {
       const columns = this.createColumns.map((column) => column.sql).join(', ');
       return `INSERT INTO ${this.mapping.table} (${columns}) VALUES ${this.rows(records.length, this.createColumns.length)}`;
     });
-    const params: unknown[] = [];
     const columns = this.createColumns;
+    const params: unknown[] = new Array(records.length * columns.length);
+    let index = 0;
     for (const record of records) {
       for (const column of columns) {
         const value = record[column.key];
-        params.push(value === null ? null : encodeValue(column, value, this.driver, this.mapping));
+        params[index++] = value === null ? null : encodeValue(column, value, this.driver, this.mapping);
       }
     }
     return { sql, params };
@@ -147,13 +148,14 @@ export class RecordSql {
         `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(++index + entries.length * (keys.length + 1))}, ` +
         `${this.dialect.placeholder(++index + entries.length * (keys.length + 1))})`;
     });
-    const params: unknown[] = [];
     const columns = keys.map((key) => this.col(key));
+    const params: unknown[] = new Array(entries.length * (columns.length + 1) + ACTIVE.length);
+    let index = 0;
     for (const [id, patch] of entries) {
-      params.push(id);
-      for (const column of columns) params.push(encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping));
+      params[index++] = id;
+      for (const column of columns) params[index++] = encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping);
     }
-    params.push(...this.statusValues(ACTIVE));
+    for (const status of this.statusValues(ACTIVE)) params[index++] = status;
     return { sql, params };
   }
 
