@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
@@ -8,6 +8,7 @@ import { CreateStablehandTables1732000000000, stablehandEntities } from '../dist
 /** A fresh SQLite file with the bundled tables, opened through TypeORM as a host would. */
 export async function freshDataSource(name: string): Promise<DataSource> {
   const dir = mkdtempSync(join(tmpdir(), 'stablehand-bench-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const dataSource = new DataSource({
     type: 'better-sqlite3',
     database: join(dir, `${name}.db`),

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
+import { afterAll } from 'vitest';
 import { CreateStablehandTables1732000000000, stablehandEntities } from '../../src/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -19,15 +20,16 @@ export interface Engine {
 
 const tempDirs: string[] = [];
 
-/** A new empty folder under the OS temp dir, removed when the test process exits. */
+/** A new empty folder under the OS temp dir, removed after the test file's last test. */
 export function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'stablehand-test-'));
   tempDirs.push(dir);
   return dir;
 }
 
-process.on('exit', () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+// Registered while the importing test file is collected, so each file removes its own folders.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 async function openWith(base: DataSourceOptions, entities: EntityLike[], synchronize: boolean): Promise<DataSource> {

@@ -1,8 +1,6 @@
 // A CommonJS host on TypeORM 0.3 + node-sqlite3, as many apps still are.
 require('reflect-metadata');
 const express = require('express');
-const { mkdtempSync } = require('node:fs');
-const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { DataSource } = require('typeorm');
 const { CreateStablehandTables1732000000000, ModelTrackingTaskManager, createTaskRouter, stablehandEntities } = require('stablehand');
@@ -11,7 +9,7 @@ async function main() {
   const { checkRouter } = await import('../check-router.mjs');
   const dataSource = new DataSource({
     type: 'sqlite',
-    database: join(mkdtempSync(join(tmpdir(), 'consumer-cjs-')), 'host.db'),
+    database: join(process.cwd(), 'host.db'),
     entities: stablehandEntities,
     migrations: [CreateStablehandTables1732000000000],
   });

@@ -1,9 +1,7 @@
 // An ESM TypeScript host on TypeORM 1 + better-sqlite3 with its own decorated entity and a fieldMap.
 import 'reflect-metadata';
 import express from 'express';
-import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Column, DataSource, Entity, PrimaryColumn } from 'typeorm';
 import { ModelTrackingTaskManager, StablehandTaskLock, createTaskRouter } from 'stablehand';
@@ -26,7 +24,8 @@ class ExportJob {
 
 const dataSource = new DataSource({
   type: 'better-sqlite3',
-  database: join(mkdtempSync(join(tmpdir(), 'consumer-esm-')), 'host.db'),
+  // In the host's own folder, which the consumer test removes afterwards.
+  database: join(process.cwd(), 'host.db'),
   enableWAL: true,
   entities: [ExportJob, StablehandTaskLock],
   synchronize: true,
