@@ -1,4 +1,3 @@
-import mitt, { type Emitter, type Handler } from 'mitt';
 import { InProcessRunner } from '../adapters/in-process-runner.js';
 import { MemoryRecordStore } from '../adapters/memory-record-store.js';
 import type { RecordPatch, RecordStore, TaskPage, TaskRecord } from '../adapters/record-store.js';
@@ -10,6 +9,7 @@ import {
 } from './errors.js';
 import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, lockKeyOf } from './formatters.js';
 import { assertJson } from './json.js';
+import { LifecycleListeners } from './lifecycle-listeners.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { newTaskId } from './task-id.js';
 import {
@@ -22,9 +22,6 @@ import {
   type TaskStatus,
 } from './types.js';
 
-type LifecycleEvents = Record<LifecycleEventName, LifecyclePayload>;
-
-const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set(['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup']);
 const TERMINAL_EVENT = { DONE: 'complete', FAILED: 'fail', CANCELLED: 'cancel' } as const;
 
 /** What `cleanupCompletedTasks()` did. */
@@ -67,8 +64,7 @@ export class TaskManager {
   private readonly options: TaskManagerOptions;
   private readonly runner: TaskRunner;
   private readonly definitions = new Map<string, TaskDefinition>();
-  private readonly emitter: Emitter<LifecycleEvents> = mitt<LifecycleEvents>();
-  private readonly wrappers = new WeakMap<LifecycleListener, Map<LifecycleEventName, Handler<LifecyclePayload>>>();
+  private readonly listeners: LifecycleListeners;
   private readonly active = new Map<string, ActiveTask>();
   private readonly executions = new Set<Promise<void>>();
   private readonly progress: ProgressReporter;
@@ -83,6 +79,7 @@ export class TaskManager {
   /** Checks the options (a `ConfigurationError` names a bad one); nothing runs until `start()`. */
   constructor(options: TaskManagerOptions = {}) {
     this.config = resolveTaskManagerOptions(options);
+    this.listeners = new LifecycleListeners(this.config.logger);
     this.options = options;
     this.runner = options.runner ?? new InProcessRunner({ concurrency: this.config.concurrency });
     this.progress = new ProgressReporter(this.config.progressIntervalMs, (task) => this.writeProgress(task));
@@ -332,29 +329,12 @@ export class TaskManager {
 
   /** Subscribes to a lifecycle event; returns a function that unsubscribes. A throwing listener is logged. */
   on(event: LifecycleEventName, listener: LifecycleListener): () => void {
-    if (!LIFECYCLE_EVENTS.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(event)}".`);
-    let byEvent = this.wrappers.get(listener);
-    if (!byEvent) this.wrappers.set(listener, (byEvent = new Map()));
-    if (!byEvent.has(event)) {
-      const wrapper: Handler<LifecyclePayload> = (payload) => {
-        try {
-          listener(payload);
-        } catch (error) {
-          this.config.logger.error(`[stablehand] a "${event}" listener threw; the task goes on`, error);
-        }
-      };
-      byEvent.set(event, wrapper);
-      this.emitter.on(event, wrapper);
-    }
-    return () => this.off(event, listener);
+    return this.listeners.on(event, listener);
   }
 
   /** Unsubscribes a listener added with {@link TaskManager.on}. */
   off(event: LifecycleEventName, listener: LifecycleListener): void {
-    const wrapper = this.wrappers.get(listener)?.get(event);
-    if (!wrapper) return;
-    this.emitter.off(event, wrapper);
-    this.wrappers.get(listener)?.delete(event);
+    this.listeners.off(event, listener);
   }
 
   /**
@@ -523,7 +503,7 @@ export class TaskManager {
    */
   private wants(event: LifecycleEventName): boolean {
     // Read each time: a subclass may define the hook as a class field, set after this constructor.
-    return this.onLifecycle !== TaskManager.prototype.onLifecycle || (this.emitter.all.get(event)?.length ?? 0) > 0;
+    return this.onLifecycle !== TaskManager.prototype.onLifecycle || this.listeners.has(event);
   }
 
   private emit(event: LifecycleEventName, task: ActiveTask, fields: Partial<LifecyclePayload> & { timestamp: Date }): void {
@@ -538,7 +518,7 @@ export class TaskManager {
     } catch (error) {
       this.hookFailed(event, error);
     }
-    this.emitter.emit(event, payload);
+    this.listeners.emit(event, payload);
   }
 
   private hookFailed(event: LifecycleEventName, error: unknown): void {

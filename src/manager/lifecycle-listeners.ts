@@ -1,0 +1,58 @@
+import mitt, { type Emitter, type Handler } from 'mitt';
+import { InvalidInputError } from './errors.js';
+import type { Logger } from './task-manager-options.js';
+import type { LifecycleEventName, LifecycleListener, LifecyclePayload } from './types.js';
+
+type LifecycleEvents = Record<LifecycleEventName, LifecyclePayload>;
+
+const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set(['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup']);
+
+/**
+ * The listeners of one manager, on a mitt emitter kept private so the public surface stays ours.
+ * Each listener is wrapped so that one that throws is logged and the others still run.
+ */
+export class LifecycleListeners {
+  private readonly emitter: Emitter<LifecycleEvents> = mitt<LifecycleEvents>();
+  private readonly wrappers = new WeakMap<LifecycleListener, Map<LifecycleEventName, Handler<LifecyclePayload>>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Adds a listener (once per event); returns a function that removes it. */
+  on(event: LifecycleEventName, listener: LifecycleListener): () => void {
+    if (!LIFECYCLE_EVENTS.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(event)}".`);
+    if (typeof listener !== 'function') throw new InvalidInputError('A lifecycle listener must be a function.');
+    let byEvent = this.wrappers.get(listener);
+    if (!byEvent) this.wrappers.set(listener, (byEvent = new Map()));
+    if (!byEvent.has(event)) {
+      const wrapper: Handler<LifecyclePayload> = (payload) => {
+        try {
+          listener(payload);
+        } catch (error) {
+          this.logger.error(`[stablehand] a "${event}" listener threw; the task goes on`, error);
+        }
+      };
+      byEvent.set(event, wrapper);
+      this.emitter.on(event, wrapper);
+    }
+    return () => this.off(event, listener);
+  }
+
+  /** Removes a listener added with {@link LifecycleListeners.on}. */
+  off(event: LifecycleEventName, listener: LifecycleListener): void {
+    const byEvent = this.wrappers.get(listener);
+    const wrapper = byEvent?.get(event);
+    if (!wrapper) return;
+    this.emitter.off(event, wrapper);
+    byEvent?.delete(event);
+  }
+
+  /** Whether any listener hears `event`. */
+  has(event: LifecycleEventName): boolean {
+    return (this.emitter.all.get(event)?.length ?? 0) > 0;
+  }
+
+  /** Calls the listeners of `event`, in the order they were added. */
+  emit(event: LifecycleEventName, payload: LifecyclePayload): void {
+    this.emitter.emit(event, payload);
+  }
+}
