@@ -65,6 +65,8 @@ export class TaskManager {
   private readonly runner: TaskRunner;
   private readonly definitions = new Map<string, TaskDefinition>();
   private readonly listeners: LifecycleListeners;
+  // Records being created by launch(), by id: cancel() waits for them.
+  private readonly creating = new Map<string, Promise<void>>();
   private readonly active = new Map<string, ActiveTask>();
   private readonly executions = new Set<Promise<void>>();
   private readonly progress: ProgressReporter;
@@ -217,7 +219,13 @@ export class TaskManager {
     const now = this.config.now();
     const id = newTaskId(now.getTime());
     const record = this.newRecord(id, kind, label, input, options, now);
-    await this.store.create(record, lockKeys);
+    const created = this.store.create(record, lockKeys);
+    this.creating.set(id, created);
+    try {
+      await created;
+    } finally {
+      this.creating.delete(id);
+    }
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
     this.active.set(id, task);
     if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now });
@@ -253,6 +261,9 @@ export class TaskManager {
   async cancel(id: string): Promise<CancelResult> {
     if (typeof id !== 'string' || !id) throw new InvalidInputError('A task id must be a non-empty string.');
     const store = this.store;
+    // A record can be seen (by a page polling the store) before its launch() has taken it in:
+    // wait for that launch, whose continuation runs first, so the task is found where it belongs.
+    await this.creating.get(id)?.catch(() => undefined);
     let task = this.active.get(id);
     if (task?.status === 'PENDING') {
       await this.runner.remove(id);

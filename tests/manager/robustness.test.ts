@@ -1,11 +1,11 @@
 import { EntitySchema } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ConfigurationError, ModelTrackingTaskManager, StoreUnavailableError, TaskManager, type LifecycleEventName,
-  type LifecyclePayload,
+  ConfigurationError, MemoryRecordStore, ModelTrackingTaskManager, StoreUnavailableError, TaskManager,
+  type LifecycleEventName, type LifecyclePayload, type RecordStore, type TaskRecord,
 } from '../../src/index.js';
 import { sqlite } from '../helpers/data-sources.js';
-import { recordingLogger, waitFor } from '../helpers/wait.js';
+import { deferred, recordingLogger, waitFor } from '../helpers/wait.js';
 
 const finished = (manager: TaskManager, id: string) => waitFor(async () => {
   const record = await manager.getTask(id);
@@ -70,6 +70,36 @@ describe('a misbehaving host cannot break a task', () => {
     expect(events.map((e) => e.input ?? e.progressPayload ?? e.result)).toEqual([
       { token: '[redacted]' }, { percent: 10, token: '[redacted]' }, { token: '[redacted]' },
     ]);
+  });
+
+  it('cancels a task whose record is visible before its launch() resolved, in lifecycle order', async () => {
+    const gate = deferred();
+    const inner = new MemoryRecordStore();
+    // A slow database: the record is readable before create() reports it durable.
+    const slow: RecordStore = Object.assign(Object.create(inner) as RecordStore, {
+      create: async (record: TaskRecord, keys?: readonly string[]) => {
+        await inner.create(record, keys);
+        if (record.taskName === 'target') await gate.promise;
+      },
+    });
+    const manager = new TaskManager({ store: slow, concurrency: 1 });
+    managers.push(manager);
+    let ran = 0;
+    manager.define('blocker', { label: 'Blocker', run: () => new Promise<never>(() => undefined) });
+    manager.define('target', { label: 'Target', run: () => { ran++; return 'ran'; } });
+    const events: string[] = [];
+    for (const event of ['create', 'start', 'cancel', 'cleanup'] as const) manager.on(event, (p) => p.taskName === 'target' && events.push(event));
+    await manager.start();
+    await manager.launch('blocker');
+    const launching = manager.launch('target');
+    const seen = await waitFor(async () => (await manager.listTasks({ limit: 5 })).tasks.find((t) => t.taskName === 'target'));
+    const cancelling = manager.cancel(seen.id);
+    gate.resolve();
+    expect(await launching).toMatchObject({ id: seen.id, status: 'PENDING' });
+    expect(await cancelling).toEqual({ id: seen.id, status: 'CANCELLED' });
+    expect(await manager.getTask(seen.id)).toMatchObject({ status: 'CANCELLED', startedAt: null });
+    expect(ran).toBe(0);
+    expect(events).toEqual(['create', 'cancel', 'cleanup']);
   });
 
   it('keys locks by class and id, so equal names or equal ids of different kinds do not collide', async () => {
