@@ -59,11 +59,6 @@ export class WriteBuffer {
     this.kick();
   }
 
-  /** True while writes are queued or being written. */
-  get busy(): boolean {
-    return this.running || !isEmpty(this.batch);
-  }
-
   /** Resolves once everything queued before the call is durable. */
   flush(): Promise<void> {
     if (!this.running && isEmpty(this.batch)) return Promise.resolve();
