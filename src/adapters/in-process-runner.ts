@@ -75,7 +75,9 @@ export class InProcessRunner implements TaskRunner {
       if (!job) continue;
       this.waiting.delete(id);
       this.running++;
-      execute(job).then(this.onSettled, this.onSettled);
+      const running = execute(job);
+      if (running) running.then(this.onSettled, this.onSettled);
+      else this.running--;
     }
     if (this.head > 1024 && this.head * 2 > this.order.length) {
       this.order = this.order.slice(this.head);

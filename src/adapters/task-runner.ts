@@ -7,8 +7,12 @@ export interface TaskJob {
   input: JsonValue | undefined;
 }
 
-/** Runs one job to its end; given to the runner by the manager at `start()`. */
-export type JobExecutor = (job: TaskJob) => Promise<void>;
+/**
+ * Runs one job to its end; given to the runner by the manager at `start()`. Returns a promise
+ * while the job still runs, and nothing when it finished synchronously (a handler that returned a
+ * plain value), which spares a promise per such job.
+ */
+export type JobExecutor = (job: TaskJob) => Promise<void> | void;
 
 /**
  * Decides when and where jobs run. The manager owns everything a job does once it runs

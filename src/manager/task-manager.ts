@@ -404,17 +404,17 @@ export class TaskManager {
     return [...new Set(affectedList(affected).map(lockKeyOf).filter(Boolean))];
   }
 
-  private track(job: TaskJob): Promise<void> {
+  private track(job: TaskJob): Promise<void> | void {
     const execution = this.execute(job);
-    if (execution === SETTLED) return execution;
+    if (!execution) return;
     this.executions.add(execution);
     void execution.finally(() => this.executions.delete(execution));
     return execution;
   }
 
-  private execute(job: TaskJob): Promise<void> {
+  private execute(job: TaskJob): Promise<void> | void {
     const task = this.active.get(job.id);
-    if (!task || task.status !== 'PENDING') return SETTLED;
+    if (!task || task.status !== 'PENDING') return;
     const now = this.config.now();
     task.status = 'RUNNING';
     task.startedAt = now;
@@ -427,12 +427,12 @@ export class TaskManager {
       outcome = task.definition.run(this.progress.context(task, job.input));
     } catch (error) {
       this.settle(task, false, error);
-      return SETTLED;
+      return;
     }
     // A handler that returns a plain value is settled at once, without a promise per task.
     if (!isThenable(outcome)) {
       this.settle(task, true, outcome);
-      return SETTLED;
+      return;
     }
     return new Promise<void>((resolve) => {
       // Resolved early by the grace timer when a handler ignores its aborted signal.
@@ -536,8 +536,6 @@ export class TaskManager {
     this.config.logger.error(`[stablehand] onLifecycle("${event}") threw; the task goes on`, error);
   }
 }
-
-const SETTLED: Promise<void> = Promise.resolve();
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
