@@ -14,11 +14,11 @@ export interface InProcessRunnerOptions {
 export class InProcessRunner implements TaskRunner {
   /** How many jobs run at once. */
   readonly concurrency: number;
-  // An array with a moving head is the cheapest FIFO; removed jobs stay in it as holes, skipped
-  // because they are no longer in `waiting`.
-  private order: string[] = [];
+  // An array with a moving head is the cheapest FIFO. Removal is rare (a cancel before the job
+  // starts), so removed ids are only remembered and skipped when their turn comes.
+  private queue: TaskJob[] = [];
   private head = 0;
-  private readonly waiting = new Map<string, TaskJob>();
+  private readonly removed = new Set<string>();
   private execute: JobExecutor | null = null;
   private running = 0;
   private stopped = false;
@@ -43,44 +43,47 @@ export class InProcessRunner implements TaskRunner {
   }
 
   enqueue(job: TaskJob): void {
-    this.waiting.set(job.id, job);
-    this.order.push(job.id);
+    this.queue.push(job);
     this.drain();
   }
 
   remove(id: string): boolean {
-    return this.waiting.delete(id);
+    for (let i = this.head; i < this.queue.length; i++) {
+      if (this.queue[i].id === id && !this.removed.has(id)) {
+        this.removed.add(id);
+        return true;
+      }
+    }
+    return false;
   }
 
   async stop(): Promise<string[]> {
     this.stopped = true;
-    const dropped = [...this.waiting.keys()];
-    this.waiting.clear();
-    this.order = [];
+    const dropped = this.queue.slice(this.head).map((job) => job.id).filter((id) => !this.removed.has(id));
+    this.queue = [];
     this.head = 0;
+    this.removed.clear();
     return dropped;
   }
 
   /** Number of jobs waiting for a free slot. */
   get queued(): number {
-    return this.waiting.size;
+    return this.queue.length - this.head - this.removed.size;
   }
 
   private drain(): void {
     const execute = this.execute;
     if (!execute) return;
-    while (!this.stopped && this.running < this.concurrency && this.head < this.order.length) {
-      const id = this.order[this.head++];
-      const job = this.waiting.get(id);
-      if (!job) continue;
-      this.waiting.delete(id);
+    while (!this.stopped && this.running < this.concurrency && this.head < this.queue.length) {
+      const job = this.queue[this.head++];
+      if (this.removed.size > 0 && this.removed.delete(job.id)) continue;
       this.running++;
       const running = execute(job);
       if (running) running.then(this.onSettled, this.onSettled);
       else this.running--;
     }
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
   }
