@@ -3,7 +3,7 @@
  *   tsx bench/compare-builds.ts <a/index.js> <b/index.js> [rounds]
  * (e.g. copy `dist` aside, change the code, `npm run build`, compare). Both builds run in this one
  * process, alternating rounds of 10,000 tasks, so a drift of the machine hits both alike; it prints
- * each build's rounds and the median of B/A per round. Differences under about 5% are noise.
+ * each build's rounds and the median of B/A per round. Differences under about 10% are noise: run it both ways round.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
