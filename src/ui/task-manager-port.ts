@@ -33,9 +33,13 @@ export interface TaskRouterManager {
   on?(event: LifecycleEventName, listener: LifecycleListener): unknown;
 }
 
-/** Every lifecycle event; any of them can change what `GET status/` answers. */
-export const LIFECYCLE_EVENTS: readonly LifecycleEventName[] = [
-  'create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup',
+/**
+ * The lifecycle events that change what `GET status/` answers. Not `cleanup`: it only marks a
+ * record cleaned up, which the status JSON does not show, and it always follows a terminal event
+ * in the same tick. Each event listened to makes the manager build a payload per task.
+ */
+export const STATUS_CHANGING_EVENTS: readonly LifecycleEventName[] = [
+  'create', 'start', 'progress', 'complete', 'fail', 'cancel',
 ];
 
 const REQUIRED_METHODS = ['launch', 'cancel', 'getTask', 'listTasks'] as const;

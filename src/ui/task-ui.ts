@@ -8,7 +8,7 @@ import type { ResolvedTaskUiOptions, TaskRouterAction } from './router-options.j
 import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
 import { StatusCache } from './status-cache.js';
 import { parseStatusQuery } from './status-query.js';
-import { LIFECYCLE_EVENTS, type TaskRouterManager } from './task-manager-port.js';
+import { STATUS_CHANGING_EVENTS, type TaskRouterManager } from './task-manager-port.js';
 import { toStatusJson, toTaskDetail, toTaskSummary, type RunResponseJson, type CancelResponseJson } from './task-view.js';
 
 /**
@@ -61,7 +61,7 @@ export class TaskUi<Req> {
     this.#statusCache = new StatusCache(options.statusCacheMs);
     if (options.statusCacheMs > 0 && typeof manager.on === 'function') {
       const invalidate = (): void => this.#statusCache.invalidate();
-      for (const event of LIFECYCLE_EVENTS) manager.on(event, invalidate);
+      for (const event of STATUS_CHANGING_EVENTS) manager.on(event, invalidate);
     }
   }
 
