@@ -34,6 +34,12 @@ const DIALECT_OF_DRIVER: Record<string, keyof typeof DIALECTS> = {
   'better-sqlite3': 'sqlite', sqlite: 'sqlite', postgres: 'postgres', mysql: 'mysql', mariadb: 'mysql',
 };
 
+/** A record's id with the change to write to it. */
+export interface PatchEntry {
+  readonly id: string;
+  readonly patch: RecordPatch;
+}
+
 /** The lock table's quoted names. */
 export interface LockTable {
   table: string;
@@ -82,16 +88,20 @@ export class RecordSql {
     return this.mapping.columns.has(key);
   }
 
-  /** A multi-row INSERT of `records` (their count must be one of {@link INSERT_CHUNK_SIZES}). */
-  insert(records: readonly TaskRecord[]): SqlStatement {
-    const sql = this.text(`insert:${records.length}`, () => {
+  /**
+   * A multi-row INSERT of `count` records from `offset` (a count from {@link INSERT_CHUNK_SIZES});
+   * taking a window spares the caller a slice per chunk.
+   */
+  insert(records: readonly TaskRecord[], offset = 0, count = records.length): SqlStatement {
+    const sql = this.text(`insert:${count}`, () => {
       const columns = this.createColumns.map((column) => column.sql).join(', ');
-      return `INSERT INTO ${this.mapping.table} (${columns}) VALUES ${this.rows(records.length, this.createColumns.length)}`;
+      return `INSERT INTO ${this.mapping.table} (${columns}) VALUES ${this.rows(count, this.createColumns.length)}`;
     });
     const columns = this.createColumns;
-    const params: unknown[] = new Array(records.length * columns.length);
+    const params: unknown[] = new Array(count * columns.length);
     let index = 0;
-    for (const record of records) {
+    for (let i = offset; i < offset + count; i++) {
+      const record = records[i];
       for (const column of columns) {
         const value = record[column.key];
         params[index++] = value === null ? null : encodeValue(column, value, this.driver, this.mapping);
@@ -137,23 +147,24 @@ export class RecordSql {
   }
 
   /**
-   * One UPDATE of several records that change the same `keys` (their count must be one of
+   * One UPDATE of `count` records from `offset` that change the same `keys` (a count from
    * {@link INSERT_CHUNK_SIZES}), each applied only while the record is PENDING or RUNNING.
    */
-  guardedUpdateMany(keys: readonly RecordKey[], entries: ReadonlyArray<readonly [string, RecordPatch]>): SqlStatement {
-    const sql = this.text(`updateMany:${entries.length}:${keys.join(',')}`, () => {
+  guardedUpdateMany(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset = 0, count = entries.length): SqlStatement {
+    const sql = this.text(`updateMany:${count}:${keys.join(',')}`, () => {
       let index = 0;
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + 2}`).join(', ');
       // The unary + keeps SQLite from driving the join from the status index, which would scan
       // every active record once per row of the VALUES list.
-      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(entries.length, keys.length + 1)}) AS v ` +
-        `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(++index + entries.length * (keys.length + 1))}, ` +
-        `${this.dialect.placeholder(++index + entries.length * (keys.length + 1))})`;
+      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(count, keys.length + 1)}) AS v ` +
+        `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(++index + count * (keys.length + 1))}, ` +
+        `${this.dialect.placeholder(++index + count * (keys.length + 1))})`;
     });
     const columns = keys.map((key) => this.col(key));
-    const params: unknown[] = new Array(entries.length * (columns.length + 1) + ACTIVE.length);
+    const params: unknown[] = new Array(count * (columns.length + 1) + ACTIVE.length);
     let index = 0;
-    for (const [id, patch] of entries) {
+    for (let i = offset; i < offset + count; i++) {
+      const { id, patch } = entries[i];
       params[index++] = id;
       for (const column of columns) params[index++] = encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping);
     }

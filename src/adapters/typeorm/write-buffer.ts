@@ -2,19 +2,29 @@ import { StoreUnavailableError } from '../../manager/errors.js';
 import type { Logger } from '../../manager/task-manager-options.js';
 import { isTerminalStatus } from '../../manager/types.js';
 import type { RecordPatch, TaskRecord } from '../record-store.js';
-import { INSERT_CHUNK_SIZES, type RecordSql } from './record-sql.js';
+import { INSERT_CHUNK_SIZES, type PatchEntry, type RecordSql } from './record-sql.js';
 import type { SqlExecutor, SqlPlan } from './sql-executor.js';
 
-interface PendingInsert {
-  record: TaskRecord;
-  resolve(): void;
-  reject(error: Error): void;
+/**
+ * One record's queued change: its guarded patch and its cleanup mark, merged across every event
+ * the record had since the last flush, so a task that starts, reports and ends costs one entry.
+ */
+class PendingChange {
+  patch: RecordPatch | null = null;
+  cleanupAt: Date | null = null;
+  releaseLocks = false;
+  // Set by a plan when the guarded update carried the cleanup mark and changed the row.
+  folded = false;
+
+  constructor(readonly id: string) {}
 }
 
 interface Batch {
-  inserts: PendingInsert[];
-  updates: Map<string, RecordPatch>;
-  cleanups: Map<string, { at: Date; releaseLocks: boolean }>;
+  // Parallel arrays rather than an object per insert: the write path allocates less.
+  records: TaskRecord[];
+  resolvers: Array<() => void>;
+  rejecters: Array<(error: Error) => void>;
+  changes: Map<string, PendingChange>;
   waiters: Array<() => void>;
 }
 
@@ -41,21 +51,25 @@ export class WriteBuffer {
   /** Queues a new record; resolves once it is durable. */
   insert(record: TaskRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.batch.inserts.push({ record, resolve, reject });
+      const batch = this.batch;
+      batch.records.push(record);
+      batch.resolvers.push(resolve);
+      batch.rejecters.push(reject);
       this.kick();
     });
   }
 
   /** Queues a guarded change, merged into any change of the same record not yet written. */
   update(id: string, patch: RecordPatch): void {
-    mergeGuarded(this.batch.updates, id, patch);
+    mergeGuarded(this.changeOf(id), patch);
     this.kick();
   }
 
   /** Queues the cleanup mark and lock release of a record. */
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {
-    const previous = this.batch.cleanups.get(id);
-    this.batch.cleanups.set(id, { at, releaseLocks: releaseLocks || (previous?.releaseLocks ?? false) });
+    const change = this.changeOf(id);
+    change.cleanupAt = at;
+    change.releaseLocks ||= releaseLocks;
     this.kick();
   }
 
@@ -66,6 +80,13 @@ export class WriteBuffer {
       this.batch.waiters.push(resolve);
       this.kick();
     });
+  }
+
+  private changeOf(id: string): PendingChange {
+    const changes = this.batch.changes;
+    let change = changes.get(id);
+    if (!change) changes.set(id, (change = new PendingChange(id)));
+    return change;
   }
 
   private kick(): void {
@@ -86,7 +107,7 @@ export class WriteBuffer {
       if (error === null || (operationCount(batch) > 1 && (await this.isolate(batch)))) {
         if (this.failures > 0) this.logger.warn(`[stablehand] record writes recovered after ${this.failures} failed attempt(s)`);
         this.failures = 0;
-        for (const insert of batch.inserts) insert.resolve();
+        for (const resolve of batch.resolvers) resolve();
         for (const waiter of batch.waiters) waiter();
         continue;
       }
@@ -127,18 +148,25 @@ export class WriteBuffer {
     }
     if (landed === 0) return false;
     for (const { single, error } of refused) {
-      const [insert] = single.inserts;
-      if (insert) {
-        this.logger.error(`[stablehand] the database refused the record of task ${insert.record.id}`, error);
-        insert.reject(new StoreUnavailableError(`The task record could not be written: ${messageOf(error)}`, error));
-        batch.inserts.splice(batch.inserts.indexOf(insert), 1);
+      const [record] = single.records;
+      if (record) {
+        this.logger.error(`[stablehand] the database refused the record of task ${record.id}`, error);
+        const index = batch.records.indexOf(record);
+        batch.rejecters[index](new StoreUnavailableError(`The task record could not be written: ${messageOf(error)}`, error));
+        batch.records.splice(index, 1);
+        batch.resolvers.splice(index, 1);
+        batch.rejecters.splice(index, 1);
         continue;
       }
-      const [[id, patch] = ['', {}]] = single.updates;
-      const essential = essentialPatch(patch);
-      const fallback = essential ? await this.write({ ...single, updates: new Map([[id, essential]]) }) : error;
+      const [change] = single.changes.values();
+      const essential = change.patch && essentialPatch(change.patch);
+      let fallback: unknown = error;
+      if (essential) {
+        const retry = Object.assign(new PendingChange(change.id), change, { patch: essential });
+        fallback = await this.write({ ...emptyBatch(), changes: new Map([[change.id, retry]]) });
+      }
       this.logger.error(
-        `[stablehand] the database refused a change to task record ${id || [...single.cleanups.keys()][0]}` +
+        `[stablehand] the database refused a change to task record ${change.id}` +
         (essential && fallback === null ? '; its status and timestamps were written without the other fields' : '; it was dropped'),
         error,
       );
@@ -148,38 +176,48 @@ export class WriteBuffer {
 
   private *plan(batch: Batch): SqlPlan<void> {
     const sql = this.sql;
-    for (const chunk of chunked(batch.inserts.map((insert) => insert.record))) yield sql.insert(chunk);
+    const records = batch.records;
+    for (let offset = 0; offset < records.length;) {
+      const size = chunkSize(records.length - offset);
+      yield sql.insert(records, offset, size);
+      offset += size;
+    }
     // Folding the cleanup mark into the terminal update saves a statement per task; records whose
     // update the guard skipped (already final) get the mark on its own below.
-    const folded = new Set<string>();
     const foldCleanup = sql.has('cleanedUp');
-    const groups = new Map<number, Array<readonly [string, RecordPatch]>>();
-    for (const [id, patch] of batch.updates) {
-      if (foldCleanup && batch.cleanups.has(id)) patch.cleanedUp = true;
+    const groups = new Map<number, PendingChange[]>();
+    for (const change of batch.changes.values()) {
+      change.folded = false;
+      const patch = change.patch;
+      if (!patch) continue;
+      if (foldCleanup && change.cleanupAt) patch.cleanedUp = true;
       if (!sql.multiRowUpdate) {
-        const statement = sql.guardedUpdate(id, patch);
-        if (statement && (yield statement) !== 0 && patch.cleanedUp) folded.add(id);
+        const statement = sql.guardedUpdate(change.id, patch);
+        if (statement && (yield statement) !== 0 && patch.cleanedUp) change.folded = true;
         continue;
       }
       const keys = sql.keySet(patch);
+      if (keys === 0) continue;
       const group = groups.get(keys);
-      if (group) group.push([id, patch]);
-      else groups.set(keys, [[id, patch]]);
+      if (group) group.push(change);
+      else groups.set(keys, [change]);
     }
-    for (const [keySet, entries] of groups) {
-      if (keySet === 0) continue;
+    for (const [keySet, group] of groups) {
       const keys = sql.keysOf(keySet);
-      for (const chunk of chunked(entries)) {
-        const changed = yield sql.guardedUpdateMany(keys, chunk);
-        if (changed === chunk.length) for (const [id, patch] of chunk) if (patch.cleanedUp) folded.add(id);
+      for (let offset = 0; offset < group.length;) {
+        const size = chunkSize(group.length - offset);
+        const changed = yield sql.guardedUpdateMany(keys, group as PatchEntry[], offset, size);
+        if (changed === size) for (let i = offset; i < offset + size; i++) if (group[i].patch?.cleanedUp) group[i].folded = true;
+        offset += size;
       }
     }
-    for (const [id, cleanup] of batch.cleanups) {
-      if (!folded.has(id)) {
-        const statement = sql.markCleanedUp(id, cleanup.at);
+    for (const change of batch.changes.values()) {
+      if (!change.cleanupAt) continue;
+      if (!change.folded) {
+        const statement = sql.markCleanedUp(change.id, change.cleanupAt);
         if (statement) yield statement;
       }
-      if (cleanup.releaseLocks && sql.locks) yield sql.releaseLocks(id);
+      if (change.releaseLocks && sql.locks) yield sql.releaseLocks(change.id);
     }
   }
 
@@ -189,12 +227,19 @@ export class WriteBuffer {
       this.logger.error(`[stablehand] writing task records failed (attempt ${this.failures}); retrying`, error);
     }
     const cause = new StoreUnavailableError(`The task record could not be written: ${messageOf(error)}`, error);
-    for (const insert of batch.inserts) insert.reject(cause);
+    for (const reject of batch.rejecters) reject(cause);
     // Requeue under anything newer: the older batch's values go first, later changes win.
     const newer = this.batch;
-    this.batch = { ...batch, inserts: newer.inserts, waiters: [...batch.waiters, ...newer.waiters] };
-    for (const [id, patch] of newer.updates) mergeGuarded(this.batch.updates, id, patch);
-    for (const [id, cleanup] of newer.cleanups) this.batch.cleanups.set(id, cleanup);
+    this.batch = {
+      records: newer.records, resolvers: newer.resolvers, rejecters: newer.rejecters,
+      changes: batch.changes, waiters: [...batch.waiters, ...newer.waiters],
+    };
+    for (const change of newer.changes.values()) {
+      const older = this.changeOf(change.id);
+      if (change.patch) mergeGuarded(older, change.patch);
+      if (change.cleanupAt) older.cleanupAt = change.cleanupAt;
+      older.releaseLocks ||= change.releaseLocks;
+    }
   }
 }
 
@@ -203,9 +248,9 @@ export class WriteBuffer {
  * The first patch of a record is kept as is and later ones are merged into it: callers hand over
  * fresh objects and never touch them again.
  */
-export function mergeGuarded(updates: Map<string, RecordPatch>, id: string, patch: RecordPatch): void {
-  const pending = updates.get(id);
-  if (!pending) updates.set(id, patch);
+function mergeGuarded(change: PendingChange, patch: RecordPatch): void {
+  const pending = change.patch;
+  if (!pending) change.patch = patch;
   else if (!(pending.status && isTerminalStatus(pending.status))) Object.assign(pending, patch);
 }
 
@@ -220,40 +265,30 @@ function essentialPatch(patch: RecordPatch): RecordPatch | null {
 }
 
 function operationCount(batch: Batch): number {
-  let count = batch.inserts.length + batch.updates.size;
-  for (const id of batch.cleanups.keys()) if (!batch.updates.has(id)) count++;
-  return count;
+  return batch.records.length + batch.changes.size;
 }
 
-/** One batch per operation: each insert, each record's change with its cleanup, each lone cleanup. */
+/** One batch per operation: each insert, and each record's change with its cleanup. */
 function splitOperations(batch: Batch): Batch[] {
-  const singles: Batch[] = batch.inserts.map((insert) => ({ ...emptyBatch(), inserts: [insert] }));
-  for (const [id, patch] of batch.updates) {
-    const cleanup = batch.cleanups.get(id);
-    singles.push({ ...emptyBatch(), updates: new Map([[id, patch]]), cleanups: cleanup ? new Map([[id, cleanup]]) : new Map() });
-  }
-  for (const [id, cleanup] of batch.cleanups) {
-    if (!batch.updates.has(id)) singles.push({ ...emptyBatch(), cleanups: new Map([[id, cleanup]]) });
-  }
+  const singles: Batch[] = batch.records.map((record, i) => ({
+    ...emptyBatch(), records: [record], resolvers: [batch.resolvers[i]], rejecters: [batch.rejecters[i]],
+  }));
+  for (const change of batch.changes.values()) singles.push({ ...emptyBatch(), changes: new Map([[change.id, change]]) });
   return singles;
 }
 
-/** Cuts items into runs whose lengths come from {@link INSERT_CHUNK_SIZES}, largest first. */
-function* chunked<T>(items: readonly T[]): Generator<T[]> {
-  let offset = 0;
-  while (offset < items.length) {
-    const size = INSERT_CHUNK_SIZES.find((chunk) => chunk <= items.length - offset) as number;
-    yield items.slice(offset, offset + size);
-    offset += size;
-  }
+/** The largest of {@link INSERT_CHUNK_SIZES} that fits in `remaining` rows. */
+function chunkSize(remaining: number): number {
+  for (const size of INSERT_CHUNK_SIZES) if (size <= remaining) return size;
+  return 1;
 }
 
 function emptyBatch(): Batch {
-  return { inserts: [], updates: new Map(), cleanups: new Map(), waiters: [] };
+  return { records: [], resolvers: [], rejecters: [], changes: new Map(), waiters: [] };
 }
 
 function isEmpty(batch: Batch): boolean {
-  return batch.inserts.length === 0 && batch.updates.size === 0 && batch.cleanups.size === 0 && batch.waiters.length === 0;
+  return batch.records.length === 0 && batch.changes.size === 0 && batch.waiters.length === 0;
 }
 
 function messageOf(error: unknown): string {
