@@ -16,6 +16,8 @@ export interface PendingProgress {
  */
 export class ActiveTask {
   status: TaskStatus = 'PENDING';
+  /** The store's write of the PENDING record while `launch()` waits for it. */
+  creating: Promise<void> | null = null;
   startedAt: Date | null = null;
   abortCause: AbortCause | null = null;
   lastProgressWrite = Number.NEGATIVE_INFINITY;

@@ -7,6 +7,8 @@ import type { JsonValue } from './types.js';
  * them to another process.
  */
 export function assertJson(value: unknown, what: string): asserts value is JsonValue | undefined {
+  // Most values are plain JSON (or absent): they pass without the walk that builds error paths.
+  if (value === undefined || isPlainJson(value, 0)) return;
   const problem = findNonJson(value, what, new Set());
   if (problem) throw new InvalidInputError(problem);
 }

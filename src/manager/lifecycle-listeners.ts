@@ -53,6 +53,10 @@ export class LifecycleListeners {
 
   /** Calls the listeners of `event`, in the order they were added. */
   emit(event: LifecycleEventName, payload: LifecyclePayload): void {
-    this.emitter.emit(event, payload);
+    const handlers = this.emitter.all.get(event);
+    // mitt copies the handler list on every emit so that one may unsubscribe mid-emit; with a
+    // single handler there is nothing to protect, and this runs several times per task.
+    if (handlers?.length === 1) (handlers[0] as Handler<LifecyclePayload>)(payload);
+    else this.emitter.emit(event, payload);
   }
 }

@@ -6,9 +6,12 @@ let sequence = 0;
 const POOL_SIZE = 4096;
 const pool = Buffer.alloc(POOL_SIZE);
 let poolOffset = POOL_SIZE;
+// The id is written as ASCII into one buffer and read out as a single string: building it from
+// hex slices and template parts made half a dozen short-lived strings per task.
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+const text = Buffer.from('00000000-0000-7000-0000-000000000000', 'latin1');
 // The timestamp part repeats for every id made in the same millisecond.
-let prefixMs = -1;
-let prefix = '';
+let writtenMs = -1;
 
 /**
  * A new task id in the UUID version 7 layout: a millisecond timestamp, then a per-process
@@ -24,17 +27,30 @@ export function newTaskId(now: number = Date.now()): string {
     lastMs += 1;
     sequence = 0;
   }
-  if (lastMs !== prefixMs) {
+  if (lastMs !== writtenMs) {
     const time = lastMs.toString(16).padStart(12, '0');
-    prefix = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
-    prefixMs = lastMs;
+    text.write(time.slice(0, 8), 0, 'latin1');
+    text.write(time.slice(8, 12), 9, 'latin1');
+    writtenMs = lastMs;
   }
+  text[15] = HEX[(sequence >> 8) & 15];
+  text[16] = HEX[(sequence >> 4) & 15];
+  text[17] = HEX[sequence & 15];
   if (poolOffset + 8 > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
   pool[poolOffset] = (pool[poolOffset] & 0x3f) | 0x80; // RFC 9562 variant bits
-  const tail = pool.toString('hex', poolOffset, poolOffset + 8);
+  writeHex(poolOffset, 2, 19);
+  writeHex(poolOffset + 2, 6, 24);
   poolOffset += 8;
-  return `${prefix}${sequence.toString(16).padStart(3, '0')}-${tail.slice(0, 4)}-${tail.slice(4, 16)}`;
+  return text.toString('latin1', 0, 36);
+}
+
+function writeHex(from: number, bytes: number, at: number): void {
+  for (let i = 0; i < bytes; i++) {
+    const byte = pool[from + i];
+    text[at + 2 * i] = HEX[byte >> 4];
+    text[at + 2 * i + 1] = HEX[byte & 15];
+  }
 }

@@ -65,8 +65,6 @@ export class TaskManager {
   private readonly runner: TaskRunner;
   private readonly definitions = new Map<string, TaskDefinition>();
   private readonly listeners: LifecycleListeners;
-  // Records being created by launch(), by id: cancel() waits for them.
-  private readonly creating = new Map<string, Promise<void>>();
   private readonly active = new Map<string, ActiveTask>();
   private readonly executions = new Set<Promise<void>>();
   private readonly progress: ProgressReporter;
@@ -219,15 +217,19 @@ export class TaskManager {
     const now = this.config.now();
     const id = newTaskId(now.getTime());
     const record = this.newRecord(id, kind, label, input, options, now);
-    const created = this.store.create(record, lockKeys);
-    this.creating.set(id, created);
-    try {
-      await created;
-    } finally {
-      this.creating.delete(id);
-    }
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
+    // Known from now on, so that cancel() can wait for the record; nothing else acts on a task
+    // before it is queued.
+    task.creating = this.store.create(record, lockKeys);
     this.active.set(id, task);
+    try {
+      await task.creating;
+    } catch (error) {
+      this.active.delete(id);
+      throw error;
+    } finally {
+      task.creating = null;
+    }
     if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now });
     if (this.state !== 'running') {
       this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
@@ -263,7 +265,7 @@ export class TaskManager {
     const store = this.store;
     // A record can be seen (by a page polling the store) before its launch() has taken it in:
     // wait for that launch, whose continuation runs first, so the task is found where it belongs.
-    await this.creating.get(id)?.catch(() => undefined);
+    await this.active.get(id)?.creating?.catch(() => undefined);
     let task = this.active.get(id);
     if (task?.status === 'PENDING') {
       await this.runner.remove(id);

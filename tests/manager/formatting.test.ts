@@ -42,5 +42,6 @@ describe('task ids', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const later = newTaskId(1_700_000_000_000 + 60_000);
     expect(later > ids[ids.length - 1]).toBe(true);
+    expect(Number.parseInt(later.replaceAll('-', '').slice(0, 12), 16)).toBe(1_700_000_060_000);
   });
 });
