@@ -60,12 +60,17 @@ export class ProgressReporter {
       task.lastProgressWrite = performance.now();
       this.write(task);
     } else {
-      task.progressTimer = setTimeout(() => {
-        task.progressTimer = null;
-        task.lastProgressWrite = performance.now();
-        this.write(task);
-      }, wait);
+      this.writeLater(task, wait);
     }
+  }
+
+  // Apart from report(), which would otherwise pay for this closure's context on every call.
+  private writeLater(task: ActiveTask, wait: number): void {
+    task.progressTimer = setTimeout(() => {
+      task.progressTimer = null;
+      task.lastProgressWrite = performance.now();
+      this.write(task);
+    }, wait);
   }
 }
 

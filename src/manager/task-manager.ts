@@ -406,12 +406,18 @@ export class TaskManager {
     return [...new Set(affectedList(affected).map(lockKeyOf).filter(Boolean))];
   }
 
+  // The methods of the write path make no closures themselves: V8 would allocate a context for
+  // every call of a function that creates one, even on calls that never reach it. Rarer paths
+  // that need closures live in small methods of their own.
   private track(job: TaskJob): Promise<void> | void {
     const execution = this.execute(job);
-    if (!execution) return;
+    if (execution) this.remember(execution);
+    return execution;
+  }
+
+  private remember(execution: Promise<void>): void {
     this.executions.add(execution);
     void execution.finally(() => this.executions.delete(execution));
-    return execution;
   }
 
   private execute(job: TaskJob): Promise<void> | void {
@@ -423,7 +429,7 @@ export class TaskManager {
     this.store.update(task.id, { status: 'RUNNING', startedAt: now, updatedAt: now });
     if (this.wants('start')) this.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
     const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
-    if (timeoutMs !== undefined) task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
+    if (timeoutMs !== undefined) this.armTimeout(task, timeoutMs);
     let outcome: unknown;
     try {
       outcome = task.definition.run(this.progress.context(task, job.input));
@@ -436,6 +442,15 @@ export class TaskManager {
       this.settle(task, true, outcome);
       return;
     }
+    return this.settleWhenDone(task, outcome);
+  }
+
+  private armTimeout(task: ActiveTask, timeoutMs: number): void {
+    task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
+  }
+
+  /** Settles a task when its handler's promise does; resolves when the runner slot is free. */
+  private settleWhenDone(task: ActiveTask, outcome: PromiseLike<unknown>): Promise<void> {
     return new Promise<void>((resolve) => {
       // Resolved early by the grace timer when a handler ignores its aborted signal.
       task.releaseSlot = resolve;
@@ -525,13 +540,15 @@ export class TaskManager {
     };
     try {
       const outcome = this.onLifecycle(event, task.taskName, payload);
-      if (outcome && typeof (outcome as Promise<void>).then === 'function') {
-        (outcome as Promise<void>).then(undefined, (error: unknown) => this.hookFailed(event, error));
-      }
+      if (outcome && typeof (outcome as Promise<void>).then === 'function') this.watchHook(event, outcome);
     } catch (error) {
       this.hookFailed(event, error);
     }
     this.listeners.emit(event, payload);
+  }
+
+  private watchHook(event: LifecycleEventName, outcome: Promise<void>): void {
+    outcome.then(undefined, (error: unknown) => this.hookFailed(event, error));
   }
 
   private hookFailed(event: LifecycleEventName, error: unknown): void {
