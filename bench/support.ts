@@ -5,10 +5,20 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { CreateStablehandTables1732000000000, stablehandEntities } from '../dist/index.js';
 
+// One directory per process, removed on exit: a listener per data source would trip Node's
+// too-many-listeners warning.
+let benchDir: string | null = null;
+let files = 0;
+
 /** A fresh SQLite file with the bundled tables, opened through TypeORM as a host would. */
 export async function freshDataSource(name: string): Promise<DataSource> {
-  const dir = mkdtempSync(join(tmpdir(), 'stablehand-bench-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (!benchDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'stablehand-bench-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    benchDir = dir;
+  }
+  const dir = benchDir;
+  name = `${name}-${++files}`;
   const dataSource = new DataSource({
     type: 'better-sqlite3',
     database: join(dir, `${name}.db`),

@@ -48,6 +48,7 @@ export function affectedList(affected: unknown): unknown[] {
 
 /** Default `formatAffected`: labels of the affected objects joined with ", ", or null if none. */
 export function defaultFormatAffected(affected: unknown): JsonValue {
+  if (affected === null || affected === undefined) return null;
   const labels = affectedList(affected).map(labelOf).filter(Boolean);
   return labels.length ? labels.join(', ') : null;
 }

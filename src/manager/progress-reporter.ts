@@ -55,9 +55,10 @@ export class ProgressReporter {
     task.lastPercent = percent;
     task.pendingProgress = { percent, payload, message: message ?? previous?.message };
     if (task.progressTimer) return;
-    const wait = task.lastProgressWrite + this.intervalMs - performance.now();
+    const now = performance.now();
+    const wait = task.lastProgressWrite + this.intervalMs - now;
     if (wait <= 0) {
-      task.lastProgressWrite = performance.now();
+      task.lastProgressWrite = now;
       this.write(task);
     } else {
       this.writeLater(task, wait);
