@@ -211,6 +211,7 @@ export class WriteBuffer {
       const keys = sql.keysOf(keySet);
       for (let offset = 0; offset < group.length;) {
         const size = chunkSize(group.length - offset);
+        // Only changes with a patch were grouped.
         const changed = yield sql.guardedUpdateMany(keys, group as PatchEntry[], offset, size);
         if (changed === size) for (let i = offset; i < offset + size; i++) if (group[i].patch?.cleanedUp) group[i].folded = true;
         offset += size;
