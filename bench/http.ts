@@ -23,7 +23,7 @@ import express from 'express';
 import { DataSource } from 'typeorm';
 import { CreateStablehandTables1732000000000 } from '../src/adapters/typeorm/create-stablehand-tables.js';
 import { stablehandEntities } from '../src/adapters/typeorm/task-record-entity.js';
-import { ModelTrackingTaskManager } from '../src/manager/model-tracking-task-manager.js';
+import { ModelTrackingTaskManager } from '../src/adapters/typeorm/model-tracking-task-manager.js';
 import { createTaskRouter } from '../src/ui/create-task-router.js';
 
 const FINISHED = Number(process.env['BENCH_FINISHED'] ?? 10_000);

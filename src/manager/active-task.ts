@@ -1,4 +1,5 @@
-import type { ProgressPayload, TaskDefinition, TaskStatus } from './types.js';
+import { isTerminalStatus, type TaskStatus } from '../core/status.js';
+import type { ProgressPayload, TaskDefinition } from '../core/types.js';
 
 /** Why a running handler's signal was aborted. */
 export type AbortCause = 'cancel' | 'timeout' | 'stop';
@@ -63,7 +64,7 @@ export class ActiveTask {
   }
 
   get finished(): boolean {
-    return this.status === 'DONE' || this.status === 'FAILED' || this.status === 'CANCELLED';
+    return isTerminalStatus(this.status);
   }
 
   /** Stops every timer but the grace timer, which outlives the terminal state on purpose. */

@@ -1,5 +1,5 @@
-import { toJsonValue } from './json.js';
-import type { JsonValue } from './types.js';
+import { toJsonValue } from '../core/json.js';
+import type { JsonValue } from '../core/types.js';
 
 /** What the default `formatUser` stores when a task was launched without a user. */
 export const ANONYMOUS_USER = 'Anonymous';

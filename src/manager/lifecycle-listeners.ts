@@ -1,11 +1,12 @@
 import mitt, { type Emitter, type Handler } from 'mitt';
-import { InvalidInputError } from './errors.js';
-import type { Logger } from './task-manager-options.js';
-import type { LifecycleEventName, LifecycleListener, LifecyclePayload } from './types.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { isThenable } from '../core/thenable.js';
+import { LIFECYCLE_EVENTS, type LifecycleEventName, type LifecycleListener, type LifecyclePayload } from '../core/types.js';
 
 type LifecycleEvents = Record<LifecycleEventName, LifecyclePayload>;
 
-const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set(['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup']);
+const EVENT_NAMES: ReadonlySet<string> = new Set(LIFECYCLE_EVENTS);
 
 /**
  * The listeners of one manager, on a mitt emitter kept private so the public surface stays ours.
@@ -19,22 +20,29 @@ export class LifecycleListeners {
 
   /** Adds a listener (once per event); returns a function that removes it. */
   on(event: LifecycleEventName, listener: LifecycleListener): () => void {
-    if (!LIFECYCLE_EVENTS.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(event)}".`);
+    if (!EVENT_NAMES.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(event)}".`);
     if (typeof listener !== 'function') throw new InvalidInputError('A lifecycle listener must be a function.');
     let byEvent = this.wrappers.get(listener);
     if (!byEvent) this.wrappers.set(listener, (byEvent = new Map()));
     if (!byEvent.has(event)) {
       const wrapper: Handler<LifecyclePayload> = (payload) => {
         try {
-          listener(payload);
+          // Typed as returning void, but an async listener returns a promise: its rejection
+          // must be caught here, or Node would end the host process over it.
+          const outcome: unknown = listener(payload);
+          if (isThenable(outcome)) outcome.then(undefined, (error: unknown) => this.failed(event, payload, 'rejected', error));
         } catch (error) {
-          this.logger.error(`[stablehand] a "${event}" listener threw; the task goes on`, error);
+          this.failed(event, payload, 'threw', error);
         }
       };
       byEvent.set(event, wrapper);
       this.emitter.on(event, wrapper);
     }
     return () => this.off(event, listener);
+  }
+
+  private failed(event: LifecycleEventName, payload: LifecyclePayload, how: 'threw' | 'rejected', error: unknown): void {
+    this.logger.error(`[stablehand] a "${event}" listener ${how} for task ${payload.id}; the task goes on`, error);
   }
 
   /** Removes a listener added with {@link LifecycleListeners.on}. */

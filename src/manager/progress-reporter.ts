@@ -1,7 +1,7 @@
 import type { ActiveTask } from './active-task.js';
-import { InvalidInputError } from './errors.js';
-import { assertJson } from './json.js';
-import type { JsonValue, ProgressPayload, TaskContext } from './types.js';
+import { InvalidInputError } from '../core/errors.js';
+import { assertJson } from '../core/json.js';
+import type { JsonValue, ProgressPayload, TaskContext } from '../core/types.js';
 
 /**
  * Coalesces a task's progress reports: the first one is written at once, later ones at most once

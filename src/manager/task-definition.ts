@@ -1,5 +1,5 @@
-import { ConfigurationError } from './errors.js';
-import type { TaskDefinition } from './types.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { TaskDefinition } from '../core/types.js';
 
 /** Rejects a definition that could never run, naming the kind and what is wrong. */
 export function validateDefinition(kind: unknown, definition: unknown, duplicate: boolean): void {

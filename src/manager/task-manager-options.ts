@@ -1,15 +1,9 @@
-import type { RecordStore } from '../adapters/record-store.js';
-import type { TaskRunner } from '../adapters/task-runner.js';
-import { ConfigurationError } from './errors.js';
-import type { JsonValue } from './types.js';
-
-/** Where stablehand reports problems it recovered from (a throwing hook, a failed write it retries). */
-export interface Logger {
-  /** A problem stablehand recovered from without losing anything (a write that succeeded on retry). */
-  warn(message: string, ...details: unknown[]): void;
-  /** A failure stablehand contained (a throwing hook, a failing database it keeps retrying). */
-  error(message: string, ...details: unknown[]): void;
-}
+import { ConfigurationError } from '../core/errors.js';
+import type { JsonValue } from '../core/types.js';
+import type { RecordStore } from '../ports/record-store.js';
+import type { Logger } from '../core/logger.js';
+import { checkMs, checkOptionKeys, type KeySet } from '../core/options.js';
+import type { TaskRunner } from '../ports/task-runner.js';
 
 /** Options of a periodic or manual cleanup sweep. */
 export interface CleanupOptions {
@@ -38,7 +32,8 @@ export interface TaskManagerOptions {
    */
   runner?: TaskRunner;
   /**
-   * Tasks run at once by the default in-process runner. Ignored when `runner` is given.
+   * Tasks run at once by the default in-process runner. Not allowed together with `runner`
+   * (give the concurrency to that runner instead).
    * @defaultValue 4
    */
   concurrency?: number;
@@ -136,24 +131,24 @@ export interface TaskManagerConfig {
 /** Message of records failed by start-up reconciliation, unless `abandonedMessage` says otherwise. */
 export const ABANDONED_MESSAGE = 'Abandoned — app restarted';
 
-/** Checks a duration option: a finite number of milliseconds, at least `min`. */
-export function checkMs(name: string, value: unknown, min = 0): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ConfigurationError(`${name} must be a number of milliseconds of at least ${min}; got ${String(value)}.`);
-  }
-  return value;
-}
+const OPTION_KEYS: KeySet<TaskManagerOptions> = {
+  store: true, runner: true, concurrency: true, defaultTimeoutMs: true, cancelGraceMs: true, progressIntervalMs: true,
+  reconcileOnStart: true, abandonedMessage: true, cleanupIntervalMs: true, cleanup: true, logger: true,
+  formatUser: true, formatAffected: true, formatPayload: true, now: true,
+};
+const CLEANUP_KEYS: KeySet<CleanupOptions> = { olderThanMs: true, deleteRecords: true };
 
 /** Applies defaults and rejects bad values with a {@link ConfigurationError} naming the option. */
-export function resolveTaskManagerOptions(options: TaskManagerOptions): TaskManagerConfig {
-  if (options === null || typeof options !== 'object') {
-    throw new ConfigurationError('TaskManager options must be an object.');
+export function resolveTaskManagerOptions(options: TaskManagerOptions, extraKeys: Readonly<Record<string, true>> = {}): TaskManagerConfig {
+  checkOptionKeys(options, { ...OPTION_KEYS, ...extraKeys }, 'TaskManager');
+  if (options.runner !== undefined && options.concurrency !== undefined) {
+    throw new ConfigurationError('concurrency sets up the default in-process runner; with your own runner, give the concurrency to the runner.');
   }
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new ConfigurationError(`concurrency must be a whole number of at least 1; got ${String(concurrency)}.`);
   }
-  const cleanup = options.cleanup ?? {};
+  const cleanup = checkOptionKeys(options.cleanup, CLEANUP_KEYS, 'cleanup') as CleanupOptions;
   const logger = options.logger ?? console;
   if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
     throw new ConfigurationError('logger must have warn() and error() methods.');
@@ -170,14 +165,19 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions): TaskMana
     defaultTimeoutMs: options.defaultTimeoutMs === undefined ? undefined : checkMs('defaultTimeoutMs', options.defaultTimeoutMs, 1),
     cancelGraceMs: checkMs('cancelGraceMs', options.cancelGraceMs ?? 5000),
     progressIntervalMs: checkMs('progressIntervalMs', options.progressIntervalMs ?? 250),
-    reconcileOnStart: options.reconcileOnStart ?? true,
+    reconcileOnStart: checkBoolean('reconcileOnStart', options.reconcileOnStart ?? true),
     abandonedMessage,
     cleanupIntervalMs: checkMs('cleanupIntervalMs', options.cleanupIntervalMs ?? 0),
     cleanup: {
       olderThanMs: checkMs('cleanup.olderThanMs', cleanup.olderThanMs ?? 0),
-      deleteRecords: cleanup.deleteRecords ?? false,
+      deleteRecords: checkBoolean('cleanup.deleteRecords', cleanup.deleteRecords ?? false),
     },
     logger,
     now: options.now ?? (() => new Date()),
   };
+}
+
+function checkBoolean(name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigurationError(`${name} must be true or false; got ${String(value)}.`);
+  return value;
 }

@@ -1,28 +1,21 @@
-import { InProcessRunner } from '../adapters/in-process-runner.js';
-import { MemoryRecordStore } from '../adapters/memory-record-store.js';
-import type { RecordPatch, RecordStore, TaskPage, TaskRecord } from '../adapters/record-store.js';
-import type { TaskJob, TaskRunner } from '../adapters/task-runner.js';
+import { InvalidInputError, ManagerStoppedError, TaskAlreadyFinishedError, TaskNotFoundError, UnknownTaskKindError } from '../core/errors.js';
+import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
+import type { CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
+import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
+import type { RecordStore } from '../ports/record-store.js';
+import { assertJson } from '../core/json.js';
+import { errorMessage } from '../core/logger.js';
+import { isThenable } from '../core/thenable.js';
+import type { TaskRecord } from '../core/record.js';
+import { isTerminalStatus } from '../core/status.js';
+import type { TaskRunner } from '../ports/task-runner.js';
 import { ActiveTask } from './active-task.js';
-import { validateDefinition, pickLabel } from './task-definition.js';
-import {
-  InvalidInputError, ManagerStoppedError, TaskAlreadyFinishedError, TaskNotFoundError, UnknownTaskKindError,
-} from './errors.js';
+import { defaultRunner, defaultStore } from './defaults.js';
 import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, lockKeyOf } from './formatters.js';
-import { assertJson } from './json.js';
 import { LifecycleListeners } from './lifecycle-listeners.js';
-import { ProgressReporter } from './progress-reporter.js';
+import { validateDefinition, pickLabel } from './task-definition.js';
+import { TaskExecutor } from './task-executor.js';
 import { newTaskId } from './task-id.js';
-import {
-  resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions,
-} from './task-manager-options.js';
-import { resolveListQuery, type ListTasksOptions } from './list-query.js';
-import {
-  isTerminalStatus, type CancelResult, type JsonValue, type LaunchOptions, type LaunchedTask,
-  type LifecycleEventName, type LifecycleListener, type LifecyclePayload, type ProgressPayload, type TaskDefinition,
-  type TaskStatus,
-} from './types.js';
-
-const TERMINAL_EVENT = { DONE: 'complete', FAILED: 'fail', CANCELLED: 'cancel' } as const;
 
 /** What `cleanupCompletedTasks()` did. */
 export interface CleanupSummary {
@@ -65,24 +58,28 @@ export class TaskManager {
   private readonly runner: TaskRunner;
   private readonly definitions = new Map<string, TaskDefinition>();
   private readonly listeners: LifecycleListeners;
-  private readonly active = new Map<string, ActiveTask>();
-  private readonly executions = new Set<Promise<void>>();
-  private readonly progress: ProgressReporter;
+  private readonly executor: TaskExecutor;
   private storeInstance: RecordStore | null = null;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private startPromise: Promise<void> | null = null;
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
-  // Tasks whose handler was aborted and is being given its grace; stop() ends their timers.
-  private readonly graceful = new Set<ActiveTask>();
 
-  /** Checks the options (a `ConfigurationError` names a bad one); nothing runs until `start()`. */
-  constructor(options: TaskManagerOptions = {}) {
-    this.config = resolveTaskManagerOptions(options);
+  /**
+   * Checks the options (a `ConfigurationError` names a bad or unknown one); nothing runs until
+   * `start()`. `extraOptionKeys` lets a subclass accept options of its own.
+   */
+  constructor(options: TaskManagerOptions = {}, extraOptionKeys: Readonly<Record<string, true>> = {}) {
+    this.config = resolveTaskManagerOptions(options, extraOptionKeys);
     this.listeners = new LifecycleListeners(this.config.logger);
     this.options = options;
-    this.runner = options.runner ?? new InProcessRunner({ concurrency: this.config.concurrency });
-    this.progress = new ProgressReporter(this.config.progressIntervalMs, (task) => this.writeProgress(task));
+    this.runner = options.runner ?? defaultRunner(this.config.concurrency);
+    this.executor = new TaskExecutor(this.config, {
+      definition: (kind) => this.definitions.get(kind),
+      format: (key, value) => this.format(key, value),
+      wants: (event) => this.wants(event),
+      emit: (event, task, fields) => this.emit(event, task, fields),
+    });
   }
 
   /** Registers a task kind. Throws a `ConfigurationError` for a bad or duplicate definition. */
@@ -110,7 +107,7 @@ export class TaskManager {
 
   /** Builds the record store at `start()`. Subclasses override it to store records elsewhere. */
   protected createStore(): RecordStore {
-    return this.options.store ?? new MemoryRecordStore();
+    return this.options.store ?? defaultStore();
   }
 
   /**
@@ -134,10 +131,11 @@ export class TaskManager {
     const store = this.createStore();
     await store.open();
     this.storeInstance = store;
+    this.executor.open(store);
     if (this.config.reconcileOnStart) {
       await store.abandonActive(this.config.abandonedMessage, this.config.now());
     }
-    await this.runner.start((job) => this.track(job));
+    await this.runner.start(this.executor.execute);
     if (this.config.cleanupIntervalMs > 0) {
       this.cleanupTimer = setInterval(() => {
         this.cleanupCompletedTasks(this.config.cleanup).catch((error: unknown) => {
@@ -172,26 +170,10 @@ export class TaskManager {
       return;
     }
     for (const id of await this.runner.stop()) {
-      const task = this.active.get(id);
-      if (task?.status === 'PENDING') this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
+      const task = this.executor.active.get(id);
+      if (task?.status === 'PENDING') this.executor.finish(task, 'CANCELLED', { message: STOPPED_BEFORE_START });
     }
-    if (this.executions.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
-      await Promise.race([Promise.allSettled([...this.executions]), grace]);
-      clearTimeout(timer);
-    }
-    for (const task of [...this.active.values()]) {
-      if (task.status !== 'RUNNING') continue;
-      if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
-      else this.finish(task, 'FAILED', { error: 'Interrupted — the app stopped before the task finished' });
-      task.abort('stop', new DOMException('The task manager stopped', 'AbortError'));
-    }
-    for (const task of this.graceful) {
-      if (task.graceTimer) clearTimeout(task.graceTimer);
-      task.releaseSlot?.();
-    }
-    this.graceful.clear();
+    await this.executor.drain(graceMs);
     await this.store.close();
     this.state = 'stopped';
   }
@@ -220,27 +202,26 @@ export class TaskManager {
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
     // Known from now on, so that cancel() can wait for the record; nothing else acts on a task
     // before it is queued.
+    const active = this.executor.active;
     task.creating = this.store.create(record, lockKeys);
-    this.active.set(id, task);
+    active.set(id, task);
     try {
       await task.creating;
     } catch (error) {
-      this.active.delete(id);
+      active.delete(id);
       throw error;
     } finally {
       task.creating = null;
     }
     if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now });
     if (this.state !== 'running') {
-      this.finish(task, 'CANCELLED', { message: 'Cancelled — the app stopped before it started' });
+      this.executor.finish(task, 'CANCELLED', { message: STOPPED_BEFORE_START });
       throw new ManagerStoppedError();
     }
     try {
-      // Awaited only when the runner is asynchronous: the in-process one returns nothing.
-      const queued = this.runner.enqueue({ id, taskName: kind, input });
-      if (queued) await queued;
+      await this.runner.enqueue({ id, taskName: kind, input });
     } catch (error) {
-      this.finish(task, 'FAILED', { error: `Could not be queued: ${errorMessage(error)}` });
+      this.executor.finish(task, 'FAILED', { error: `Could not be queued: ${errorMessage(error)}` });
       throw error;
     }
     return { id, taskName: kind, label, status: 'PENDING' };
@@ -265,21 +246,19 @@ export class TaskManager {
     const store = this.store;
     // A record can be seen (by a page polling the store) before its launch() has taken it in:
     // wait for that launch, whose continuation runs first, so the task is found where it belongs.
-    await this.active.get(id)?.creating?.catch(() => undefined);
-    let task = this.active.get(id);
+    const active = this.executor.active;
+    await active.get(id)?.creating?.catch(() => undefined);
+    let task = active.get(id);
     if (task?.status === 'PENDING') {
       await this.runner.remove(id);
       if (task.status === 'PENDING') {
-        this.finish(task, 'CANCELLED', { message: 'Cancelled before it started' });
+        this.executor.finish(task, 'CANCELLED', { message: 'Cancelled before it started' });
         return { id, status: 'CANCELLED' };
       }
-      task = this.active.get(id);
+      task = active.get(id);
     }
     if (task?.status === 'RUNNING') {
-      if (task.abortCause !== 'cancel') {
-        task.abort('cancel', new DOMException('The task was cancelled', 'AbortError'));
-        this.startGrace(task, () => this.finish(task as ActiveTask, 'CANCELLED', { message: 'Cancelled' }));
-      }
+      this.executor.cancelRunning(task);
       return { id, status: 'CANCELLING' };
     }
     // Not running here: another process's task, or one whose process died. Flushing first makes
@@ -406,125 +385,6 @@ export class TaskManager {
     return [...new Set(affectedList(affected).map(lockKeyOf).filter(Boolean))];
   }
 
-  // The methods of the write path make no closures themselves: V8 would allocate a context for
-  // every call of a function that creates one, even on calls that never reach it. Rarer paths
-  // that need closures live in small methods of their own.
-  private track(job: TaskJob): Promise<void> | void {
-    const execution = this.execute(job);
-    if (execution) this.remember(execution);
-    return execution;
-  }
-
-  private remember(execution: Promise<void>): void {
-    this.executions.add(execution);
-    void execution.finally(() => this.executions.delete(execution));
-  }
-
-  private execute(job: TaskJob): Promise<void> | void {
-    const task = this.active.get(job.id);
-    if (!task || task.status !== 'PENDING') return;
-    const now = this.config.now();
-    task.status = 'RUNNING';
-    task.startedAt = now;
-    this.store.update(task.id, { status: 'RUNNING', startedAt: now, updatedAt: now });
-    if (this.wants('start')) this.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
-    const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
-    if (timeoutMs !== undefined) this.armTimeout(task, timeoutMs);
-    let outcome: unknown;
-    try {
-      outcome = task.definition.run(this.progress.context(task, job.input));
-    } catch (error) {
-      this.settle(task, false, error);
-      return;
-    }
-    // A handler that returns a plain value is settled at once, without a promise per task.
-    if (!isThenable(outcome)) {
-      this.settle(task, true, outcome);
-      return;
-    }
-    return this.settleWhenDone(task, outcome);
-  }
-
-  private armTimeout(task: ActiveTask, timeoutMs: number): void {
-    task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
-  }
-
-  /** Settles a task when its handler's promise does; resolves when the runner slot is free. */
-  private settleWhenDone(task: ActiveTask, outcome: PromiseLike<unknown>): Promise<void> {
-    return new Promise<void>((resolve) => {
-      // Resolved early by the grace timer when a handler ignores its aborted signal.
-      task.releaseSlot = resolve;
-      const done = (ok: boolean) => (value: unknown) => {
-        this.settle(task, ok, value);
-        if (task.graceTimer) clearTimeout(task.graceTimer);
-        this.graceful.delete(task);
-        resolve();
-      };
-      outcome.then(done(true), done(false));
-    });
-  }
-
-  private settle(task: ActiveTask, ok: boolean, outcome: unknown): void {
-    if (task.finished) return;
-    if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
-    else if (ok) this.finish(task, 'DONE', { result: outcome === undefined ? null : this.format('result', outcome) });
-    else this.finish(task, 'FAILED', { error: errorMessage(outcome) });
-  }
-
-  private timeOut(task: ActiveTask, timeoutMs: number): void {
-    if (task.finished) return;
-    const message = `Timed out after ${timeoutMs} ms`;
-    this.finish(task, 'FAILED', { error: message });
-    task.abort('timeout', new DOMException(message, 'TimeoutError'));
-    this.startGrace(task);
-  }
-
-  private startGrace(task: ActiveTask, onExpiry?: () => void): void {
-    this.graceful.add(task);
-    task.graceTimer = setTimeout(() => {
-      this.graceful.delete(task);
-      onExpiry?.();
-      task.releaseSlot?.();
-    }, this.config.cancelGraceMs);
-  }
-
-  private writeProgress(task: ActiveTask): void {
-    const pending = task.pendingProgress;
-    if (!pending || task.finished) return;
-    task.pendingProgress = null;
-    const now = this.config.now();
-    const progress = pending.payload ? this.format('progress', { ...pending.payload, percent: pending.percent }) : pending.percent;
-    const patch: RecordPatch = { progress, updatedAt: now };
-    if (pending.message !== undefined) patch.message = pending.message;
-    this.store.update(task.id, patch);
-    if (this.wants('progress')) this.emit('progress', task, {
-      status: 'RUNNING', progress: pending.percent, timestamp: now,
-      ...(pending.payload ? { progressPayload: progress as ProgressPayload } : {}),
-      ...(pending.message !== undefined ? { message: pending.message } : {}),
-    });
-  }
-
-  /** Moves a task to a terminal status (once), writes it, emits its event, then cleans it up. */
-  private finish(task: ActiveTask, status: TaskStatus, fields: { result?: JsonValue; error?: string; message?: string }): void {
-    if (task.finished) return;
-    this.progress.flush(task);
-    task.clearTimers();
-    task.status = status;
-    const now = this.config.now();
-    const duration = Math.max(0, now.getTime() - (task.startedAt ?? task.createdAt).getTime()) / 1000;
-    const message = fields.message ?? fields.error;
-    const change: RecordPatch & Partial<LifecyclePayload> = { status, updatedAt: now, completedAt: now, duration };
-    if (message !== undefined) change.message = message;
-    if (status === 'DONE') change.result = fields.result ?? null;
-    if (status === 'FAILED') Object.assign(change, { error: fields.error ?? null, failedAt: now });
-    this.store.update(task.id, change);
-    const event = TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT];
-    if (this.wants(event)) this.emit(event, task, { ...change, timestamp: now });
-    this.store.markCleanedUp(task.id, now, task.holdsLocks);
-    this.active.delete(task.id);
-    if (this.wants('cleanup')) this.emit('cleanup', task, { cleanedUp: true, timestamp: now });
-  }
-
   /**
    * Whether anyone hears `event`. Callers check it before building an event's fields: with no
    * listener and no overridden hook, six payloads per task are never made.
@@ -540,32 +400,20 @@ export class TaskManager {
     };
     try {
       const outcome = this.onLifecycle(event, task.taskName, payload);
-      if (outcome && typeof (outcome as Promise<void>).then === 'function') this.watchHook(event, outcome);
+      if (isThenable(outcome)) this.watchHook(event, task.id, outcome);
     } catch (error) {
-      this.hookFailed(event, error);
+      this.hookFailed(event, task.id, error);
     }
     this.listeners.emit(event, payload);
   }
 
-  private watchHook(event: LifecycleEventName, outcome: Promise<void>): void {
-    outcome.then(undefined, (error: unknown) => this.hookFailed(event, error));
+  private watchHook(event: LifecycleEventName, id: string, outcome: PromiseLike<unknown>): void {
+    outcome.then(undefined, (error: unknown) => this.hookFailed(event, id, error, 'rejected'));
   }
 
-  private hookFailed(event: LifecycleEventName, error: unknown): void {
-    this.config.logger.error(`[stablehand] onLifecycle("${event}") threw; the task goes on`, error);
+  private hookFailed(event: LifecycleEventName, id: string, error: unknown, how: 'threw' | 'rejected' = 'threw'): void {
+    this.config.logger.error(`[stablehand] onLifecycle("${event}") ${how} for task ${id}; the task goes on`, error);
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  try {
-    return JSON.stringify(error) ?? String(error);
-  } catch {
-    return String(error);
-  }
-}
+const STOPPED_BEFORE_START = 'Cancelled — the app stopped before it started';

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { ConfigurationError } from '../manager/errors.js';
+import { ConfigurationError } from '../core/errors.js';
+import type { TaskRouterManager } from '../ports/task-manager-port.js';
+import { findMissingManagerMember } from './manager-check.js';
 import { resolveTaskUiOptions, type TaskUiOptions } from './router-options.js';
 import { TaskUi, type UiRequest, type UiResponse } from './task-ui.js';
-import { findMissingManagerMember, type TaskRouterManager } from './task-manager-port.js';
 
 /**
  * Options of {@link createTaskRouter}. `authorize` and `getUser` receive the Express request.
@@ -128,4 +129,4 @@ export type {
   TaskRouterLogger,
 } from './router-options.js';
 export type { TaskRouterErrorBody, TaskRouterErrorCode } from './http-error.js';
-export type { TaskRouterManager } from './task-manager-port.js';
+export type { TaskRouterManager } from '../ports/task-manager-port.js';

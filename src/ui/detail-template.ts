@@ -1,6 +1,6 @@
-import { escapeHtml, toDisplayText } from './escape.js';
+import { escapeHtml } from './escape.js';
 import { renderDocument, renderIndicator, taskUrl, type CsrfClientSetup } from './page-template.js';
-import { lookOf, formatMeta, formatSeconds, formatTimestamp } from './task-format.js';
+import { formatMeta, formatSeconds, formatTimestamp, isActive, lookOf, toDisplayText } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskDetailJson } from './task-view.js';
 
@@ -54,7 +54,7 @@ export function renderTaskDetail(model: TaskDetailModel): string {
   const { task } = model;
   const look = lookOf(task.status);
   const label = escapeHtml(task.label);
-  const active = task.status === 'PENDING' || task.status === 'RUNNING';
+  const active = isActive(task);
   // Results and errors may be indented JSON or stack-like text, so they get a monospace block.
   const isBlock = (field: string): boolean => field === 'result' || field === 'error';
   const rows = detailRows(task)

@@ -28,21 +28,6 @@ export function jsonForScript(value: unknown): string {
 }
 
 /**
- * Renders any task-provided JSON value (a result, a user, affected objects) as plain text:
- * strings as they are, anything else as compact JSON. The caller still has to escape it for HTML.
- */
-export function toDisplayText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    // A cyclic or BigInt-bearing value cannot come from a JSON column, but a custom store might hand one over.
-    return String(value);
-  }
-}
-
-/**
  * Normalises `req.baseUrl` into a path prefix that is safe to interpolate into URLs the page builds.
  *
  * A mount path with parameters puts request-controlled text into the base URL, so a leading `//`

@@ -1,4 +1,4 @@
-import { StablehandError } from '../manager/errors.js';
+import { StablehandError } from '../core/errors.js';
 
 /**
  * The `code` of every error body the task router sends, as `{ "error": { "code", "message" } }`.

@@ -1,20 +1,19 @@
+import { CLIENT_FORMAT } from './task-format.js';
+
 /**
  * The page's script, inlined under the response's CSP nonce (no build step, no external file).
  *
  * It reads its starting state from the `#sh-data` JSON block, adopts the server-rendered rows and
  * from then on patches them in place, keyed by task id, so rows never flicker and scroll position
  * survives. It only writes text through `textContent`, never markup, so task strings stay inert.
- * Plain ES2017 without template literals, so it can live inside this `String.raw` literal.
+ * Plain ES2017 without template literals, so it can live inside this `String.raw` literal; the
+ * formatting it shares with the server is spliced in from task-format.ts.
  */
 export const PAGE_SCRIPT = String.raw`(function () {
   'use strict';
   var dataEl = document.getElementById('sh-data');
   if (!dataEl) return;
   var cfg = JSON.parse(dataEl.textContent || '{}');
-  var LOOK = {
-    PENDING: ['pending', 'Pending'], RUNNING: ['running', 'Running'], DONE: ['done', 'Done'],
-    FAILED: ['failed', 'Failed'], CANCELLED: ['cancelled', 'Cancelled']
-  };
   var MAX_BACKOFF_MS = 30000;
   // Elapsed times are computed against server timestamps, so correct for a client clock that is off.
   var skew = typeof cfg.serverNow === 'number' ? cfg.serverNow - Date.now() : 0;
@@ -24,55 +23,11 @@ export const PAGE_SCRIPT = String.raw`(function () {
   var cancelling = Object.create(null);
 
   function now() { return Date.now() + skew; }
-  function isActive(t) { return t.status === 'PENDING' || t.status === 'RUNNING'; }
-  function lookOf(t) { return LOOK[t.status] || LOOK.CANCELLED; }
-  function fmtSeconds(sec) {
-    var s = Math.max(0, sec);
-    if (s < 0.1) return '< 0.1 s';
-    if (s < 10) return (Math.floor(s * 10) / 10).toFixed(1) + ' s';
-    if (s < 60) return Math.floor(s) + ' s';
-    if (s < 3600) return Math.floor(s / 60) + ' min ' + Math.floor(s % 60) + ' s';
-    return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
-  }
-  function fmtElapsed(sec) {
-    var s = Math.max(0, Math.floor(sec));
-    return s < 60 ? s + ' s' : fmtSeconds(s);
-  }
-  function fmtAgo(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000));
-    if (s < 5) return 'just now';
-    if (s < 60) return s + ' s ago';
-    if (s < 3600) return Math.floor(s / 60) + ' min ago';
-    if (s < 86400) return Math.floor(s / 3600) + ' h ago';
-    return Math.floor(s / 86400) + ' d ago';
-  }
-  function parseTime(iso) {
-    if (!iso) return null;
-    var ms = Date.parse(iso);
-    return isNaN(ms) ? null : ms;
-  }
-  function metaText(t) {
-    if (t.status === 'PENDING') return 'queued';
-    if (t.status === 'RUNNING') {
-      var since = parseTime(t.started_at);
-      if (since === null) since = parseTime(t.created_at);
-      return since === null ? 'running' : fmtElapsed((now() - since) / 1000);
-    }
-    var parts = [];
-    if (typeof t.duration === 'number') parts.push(fmtSeconds(t.duration));
-    var ended = parseTime(t.completed_at);
-    if (ended !== null) parts.push(fmtAgo(now() - ended));
-    return parts.join(' \u00b7 ');
-  }
-  function displayText(v) {
-    if (v === null || v === undefined) return '';
-    if (typeof v === 'string') return v;
-    try { return JSON.stringify(v); } catch (e) { return String(v); }
-  }
-  function outcomeText(t) {
-    if (isActive(t)) return '';
-    return displayText(t.result) || (t.message || '');
-  }
+  // The formatting the server renders with, from its own source (see task-format.ts).
+  var fmt = ${CLIENT_FORMAT};
+  var isActive = fmt.isActive, outcomeText = fmt.outcomeText, fmtSeconds = fmt.formatSeconds, fmtAgo = fmt.formatAgo;
+  function badgeOf(t) { return fmt.lookOf(t.status).badge; }
+  function metaText(t) { return fmt.formatMeta(t, now()); }
   function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
   function setHidden(el, hidden) { if (el && el.hidden !== hidden) el.hidden = hidden; }
   function setClass(el, name) { if (el && el.className !== name) el.className = name; }
@@ -187,13 +142,13 @@ export const PAGE_SCRIPT = String.raw`(function () {
   }
 
   function updateCommon(root, t) {
-    var look = lookOf(t);
+    var look = fmt.lookOf(t.status);
     var active = isActive(t);
-    setClass(root, 'sh-task sh-task--' + look[0]);
-    setClass(root.querySelector('.sh-ind'), 'sh-ind sh-ind--' + look[0]);
+    setClass(root, 'sh-task sh-task--' + look.modifier);
+    setClass(root.querySelector('.sh-ind'), 'sh-ind sh-ind--' + look.modifier);
     var badge = root.querySelector('.sh-badge');
-    setClass(badge, 'sh-badge sh-badge--' + look[0]);
-    setText(badge, look[1]);
+    setClass(badge, 'sh-badge sh-badge--' + look.modifier);
+    setText(badge, look.badge);
     setText(root.querySelector('.sh-meta'), metaText(t));
     var button = root.querySelector('.sh-cancel');
     if (button) {
@@ -303,7 +258,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
         updateRow(li, t);
         if (li === cursor) cursor = cursor.nextElementSibling;
         else list.insertBefore(li, cursor);
-        if (known[t.id] && known[t.id] !== t.status) messages.push(t.label + ': ' + lookOf(t)[1]);
+        if (known[t.id] && known[t.id] !== t.status) messages.push(t.label + ': ' + badgeOf(t));
         known[t.id] = t.status;
       }
       while (cursor) {
@@ -401,7 +356,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
         var name = nodes[j].getAttribute('data-field');
         if (Object.prototype.hasOwnProperty.call(values, name)) setText(nodes[j], values[name]);
       }
-      if (task.status !== lastStatus) announce([task.label + ': ' + lookOf(task)[1]]);
+      if (task.status !== lastStatus) announce([task.label + ': ' + badgeOf(task)]);
       lastStatus = task.status;
     }
     var poller = createPoller(cfg.taskUrl, function (body) { task = body; render(); }, function () {

@@ -1,7 +1,7 @@
-import { escapeHtml, jsonForScript, toDisplayText } from './escape.js';
+import { escapeHtml, jsonForScript } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
-import { lookOf, formatMeta } from './task-format.js';
+import { formatMeta, isActive, lookOf, outcomeText } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskSummaryJson } from './task-view.js';
 
@@ -44,16 +44,6 @@ export function taskUrl(basePath: string, id: string): string {
  */
 export function renderIndicator(modifier: string): string {
   return `<span class="sh-ind sh-ind--${modifier}" aria-hidden="true"><span class="sh-ring"></span><span class="sh-ring sh-ring--late"></span><span class="sh-dot"></span></span>`;
-}
-
-function isActive(task: TaskSummaryJson): boolean {
-  return task.status === 'PENDING' || task.status === 'RUNNING';
-}
-
-/** The outcome line under a finished row: its result or error, or failing that its message. */
-export function outcomeText(task: TaskSummaryJson): string {
-  if (isActive(task)) return '';
-  return toDisplayText(task.result) || (task.message ?? '');
 }
 
 function hidden(condition: boolean): string {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError } from '../manager/errors.js';
+import { ConfigurationError } from '../core/errors.js';
 
 /** What a request wants to do: look at tasks, start one, or cancel one. */
 export type TaskRouterAction = 'view' | 'run' | 'cancel';

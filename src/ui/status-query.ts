@@ -1,11 +1,8 @@
-import { TASK_STATUSES, type TaskStatus } from '../manager/types.js';
+import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT } from '../core/list-query.js';
+import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
+import type { TaskListRequest } from '../ports/task-manager-port.js';
 import { TaskRouterHttpError } from './http-error.js';
-import type { TaskListRequest } from './task-manager-port.js';
 
-/** Largest `limit` `GET status/` accepts. */
-export const MAX_STATUS_LIMIT = 500;
-/** Longest `before` cursor accepted; real ids are far shorter, so longer ones are abuse. */
-const MAX_CURSOR_LENGTH = 200;
 
 function invalid(message: string): never {
   throw new TaskRouterHttpError(400, 'INVALID_QUERY', message);
@@ -51,9 +48,9 @@ export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defau
 
   const limit = single(query, 'limit');
   if (limit !== undefined) {
-    if (!/^\d{1,6}$/.test(limit)) invalid(`"limit" must be an integer from 1 to ${MAX_STATUS_LIMIT}.`);
+    if (!/^\d{1,6}$/.test(limit)) invalid(`"limit" must be an integer from 1 to ${MAX_LIST_LIMIT}.`);
     const value = Number(limit);
-    if (value < 1 || value > MAX_STATUS_LIMIT) invalid(`"limit" must be an integer from 1 to ${MAX_STATUS_LIMIT}.`);
+    if (value < 1 || value > MAX_LIST_LIMIT) invalid(`"limit" must be an integer from 1 to ${MAX_LIST_LIMIT}.`);
     request.limit = value;
   }
 

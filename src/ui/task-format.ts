@@ -1,21 +1,30 @@
-import type { TaskStatus } from '../manager/types.js';
+// The functions of this file run on the server, which renders the first page, and in the browser,
+// which patches it as tasks change: CLIENT_FORMAT hands their own source to the page script. So each
+// uses only its arguments, the others of CLIENT_FORMAT_FUNCTIONS and the language: no imports, no
+// module-level values.
+import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
 import type { TaskSummaryJson } from './task-view.js';
 
-/**
- * How each status looks: the CSS modifier of its indicator and badge, and the badge text.
- * The page script carries the same table; the two are checked against each other in the tests.
- */
-export const STATUS_LOOK: Readonly<Record<TaskStatus, { modifier: string; badge: string }>> = {
-  PENDING: { modifier: 'pending', badge: 'Pending' },
-  RUNNING: { modifier: 'running', badge: 'Running' },
-  DONE: { modifier: 'done', badge: 'Done' },
-  FAILED: { modifier: 'failed', badge: 'Failed' },
-  CANCELLED: { modifier: 'cancelled', badge: 'Cancelled' },
-};
+/** How a status looks: the CSS modifier of its indicator and badge, and the badge text. */
+export interface StatusLook {
+  modifier: string;
+  badge: string;
+}
 
 /** The look of a status; a value outside the five (a host's legacy rows) gets the quiet cancelled look. */
-export function lookOf(status: string): { modifier: string; badge: string } {
-  return STATUS_LOOK[status as TaskStatus] ?? STATUS_LOOK.CANCELLED;
+export function lookOf(status: string): StatusLook {
+  switch (status) {
+    case 'PENDING': return { modifier: 'pending', badge: 'Pending' };
+    case 'RUNNING': return { modifier: 'running', badge: 'Running' };
+    case 'DONE': return { modifier: 'done', badge: 'Done' };
+    case 'FAILED': return { modifier: 'failed', badge: 'Failed' };
+    default: return { modifier: 'cancelled', badge: 'Cancelled' };
+  }
+}
+
+/** Whether a task has not ended yet (PENDING or RUNNING). */
+export function isActive(task: { status: string }): boolean {
+  return task.status === 'PENDING' || task.status === 'RUNNING';
 }
 
 /** A duration in seconds as the page shows it: "< 0.1 s", "6.2 s", "42 s", "2 min 5 s", "1 h 2 min". */
@@ -44,7 +53,8 @@ export function formatAgo(ms: number): string {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-function parseTime(iso: string | null): number | null {
+/** Milliseconds since the epoch of an ISO timestamp, or null. */
+export function parseTime(iso: string | null): number | null {
   if (!iso) return null;
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? null : ms;
@@ -69,3 +79,39 @@ export function formatTimestamp(iso: string | null): string {
   if (!iso) return '—';
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
 }
+
+/** A stored value as display text: strings as they are, anything else as its JSON. */
+export function toDisplayText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    // A cyclic or BigInt-bearing value cannot come from a JSON column, but a custom store might hand one over.
+    return String(value);
+  }
+}
+
+/** What a finished row shows: its result, else its message; nothing while it runs. */
+export function outcomeText(task: TaskSummaryJson): string {
+  if (isActive(task)) return '';
+  return toDisplayText(task.result) || (task.message ?? '');
+}
+
+/** The look of every status, by status. */
+export const STATUS_LOOK: Readonly<Record<TaskStatus, StatusLook>> = Object.fromEntries(
+  TASK_STATUSES.map((status) => [status, lookOf(status)]),
+) as Record<TaskStatus, StatusLook>;
+
+/** The functions the page script shares with the server, under the names it calls them by. */
+const CLIENT_FORMAT_FUNCTIONS = {
+  lookOf, isActive, formatSeconds, formatElapsed, formatAgo, parseTime, formatMeta, formatTimestamp, toDisplayText, outcomeText,
+};
+
+/**
+ * A script expression that evaluates to an object of the functions above, built from their own
+ * source. They are declared inside a function of their own, so a host's minifier may rename them
+ * (their calls to each other are renamed alike) without clashing with the page script's names.
+ */
+export const CLIENT_FORMAT: string = `(function () {\n${Object.values(CLIENT_FORMAT_FUNCTIONS).map(String).join('\n')}\n` +
+  `return { ${Object.entries(CLIENT_FORMAT_FUNCTIONS).map(([name, fn]) => `${name}: ${fn.name}`).join(', ')} };\n})()`;

@@ -8,7 +8,8 @@ import type { ResolvedTaskUiOptions, TaskRouterAction } from './router-options.j
 import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
 import { StatusCache } from './status-cache.js';
 import { parseStatusQuery } from './status-query.js';
-import { STATUS_CHANGING_EVENTS, type TaskRouterManager } from './task-manager-port.js';
+import type { TaskRouterManager } from '../ports/task-manager-port.js';
+import { STATUS_CHANGING_EVENTS } from './manager-check.js';
 import { toStatusJson, toTaskDetail, toTaskSummary, type RunResponseJson, type CancelResponseJson } from './task-view.js';
 
 /**

@@ -1,5 +1,7 @@
-import type { TaskPage, TaskRecord } from '../adapters/record-store.js';
-import type { JsonValue, TaskStatus } from '../manager/types.js';
+import type { TaskPage } from '../core/list-query.js';
+import type { TaskRecord } from '../core/record.js';
+import type { TaskStatus } from '../core/status.js';
+import type { JsonValue } from '../core/types.js';
 
 /** One task as `GET status/` lists it. Timestamps are ISO 8601 in UTC. */
 export interface TaskSummaryJson {

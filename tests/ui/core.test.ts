@@ -1,13 +1,13 @@
-import { Script } from 'node:vm';
+import { Script, runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import type { TaskRecord } from '../../src/adapters/record-store.js';
+import type { TaskRecord } from '../../src/core/record.js';
 import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPair } from '../../src/ui/csrf.js';
-import { escapeHtml, jsonForScript, normaliseBasePath, toDisplayText } from '../../src/ui/escape.js';
+import { escapeHtml, jsonForScript, normaliseBasePath } from '../../src/ui/escape.js';
 import { etagFor, ifNoneMatchHits } from '../../src/ui/etag.js';
 import { PAGE_SCRIPT } from '../../src/ui/page-script.js';
 import { PAGE_STYLES } from '../../src/ui/page-styles.js';
 import { parseByteSize } from '../../src/ui/router-options.js';
-import { STATUS_LOOK, formatAgo, formatMeta, formatSeconds } from '../../src/ui/task-format.js';
+import { CLIENT_FORMAT, STATUS_LOOK, formatAgo, formatMeta, formatSeconds, toDisplayText } from '../../src/ui/task-format.js';
 import { toTaskDetail, toTaskSummary } from '../../src/ui/task-view.js';
 
 function record(patch: Partial<TaskRecord>): TaskRecord {
@@ -159,10 +159,17 @@ describe('page assets', () => {
     expect(PAGE_SCRIPT).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
   });
 
-  it('has the same status table in the script as on the server', () => {
-    for (const [status, look] of Object.entries(STATUS_LOOK)) {
-      expect(PAGE_SCRIPT).toContain(`${status}: ['${look.modifier}', '${look.badge}']`);
-    }
+  it('gives the browser the very formatting functions the server renders with', () => {
+    expect(PAGE_SCRIPT).toContain(CLIENT_FORMAT);
+    const client = runInNewContext(CLIENT_FORMAT) as {
+      lookOf(status: string): unknown; formatMeta(task: unknown, now: number): string; formatSeconds(s: number): string;
+    };
+    for (const [status, look] of Object.entries(STATUS_LOOK)) expect(client.lookOf(status)).toEqual(look);
+    expect(client.lookOf('legacy')).toEqual(STATUS_LOOK.CANCELLED);
+    const now = Date.parse('2026-03-30T14:22:13.000Z');
+    const task = { status: 'DONE', duration: 6.2, completed_at: '2026-03-30T14:22:01.000Z', started_at: null, created_at: null };
+    expect(client.formatMeta(task, now + 180_000)).toBe(formatMeta(task as never, now + 180_000));
+    for (const seconds of [0.05, 6.23, 42, 125, 3725]) expect(client.formatSeconds(seconds)).toBe(formatSeconds(seconds));
   });
 
   it('stops pulsing under prefers-reduced-motion and has a dark scheme', () => {

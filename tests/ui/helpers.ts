@@ -3,8 +3,8 @@ import request from 'supertest';
 import { afterEach, beforeEach } from 'vitest';
 import { deferred } from '../helpers/wait.js';
 import { TaskManager } from '../../src/manager/task-manager.js';
+import type { ProgressPayload } from '../../src/core/types.js';
 import type { TaskManagerOptions } from '../../src/manager/task-manager-options.js';
-import type { ProgressPayload } from '../../src/manager/types.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
 
 export { deferred };

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../src/manager/errors.js';
+import { ConfigurationError } from '../../src/core/errors.js';
+import type { TaskRouterManager } from '../../src/ports/task-manager-port.js';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
-import type { TaskRouterManager } from '../../src/ui/task-manager-port.js';
 import { csrfFor, hostApp, recordingLogger, startManager, useStartedManager, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;

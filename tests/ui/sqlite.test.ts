@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateStablehandTables1732000000000 } from '../../src/adapters/typeorm/create-stablehand-tables.js';
 import { stablehandEntities } from '../../src/adapters/typeorm/task-record-entity.js';
-import { ModelTrackingTaskManager } from '../../src/manager/model-tracking-task-manager.js';
+import { ModelTrackingTaskManager } from '../../src/adapters/typeorm/model-tracking-task-manager.js';
 import { ControlledTasks, XSS_RESULT, csrfFor, hostApp, recordingLogger, waitFor } from './helpers.js';
 
 let dir: string;

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
-import type { TaskListRequest, TaskRouterManager } from '../../src/ui/task-manager-port.js';
+import type { TaskListRequest, TaskRouterManager } from '../../src/ports/task-manager-port.js';
 import { hostApp, sleep, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;

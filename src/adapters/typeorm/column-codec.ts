@@ -1,6 +1,6 @@
 import type { Driver } from 'typeorm';
-import type { TaskStatus } from '../../manager/types.js';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
+import type { TaskStatus } from '../../core/status.js';
 
 /**
  * Converts a logical value into what the column stores: JSON columns get JSON text, text columns

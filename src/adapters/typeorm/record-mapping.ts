@@ -1,25 +1,7 @@
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
-import { ConfigurationError } from '../../manager/errors.js';
-import { TASK_STATUSES, type TaskStatus } from '../../manager/types.js';
-import { RECORD_KEYS, type RecordKey } from '../record-store.js';
-
-/**
- * Maps logical record keys to properties of the host's entity. A key mapped to `null` is not
- * stored; a key left out is stored in the property of the same name when the entity has one.
- * `id` and `status` must end up mapped.
- *
- * @example
- * ```ts
- * { taskName: 'name', status: 'state', progress: 'percentDone', input: null }
- * ```
- */
-export type FieldMap = Partial<Record<RecordKey, string | null>>;
-
-/**
- * The host's own words for statuses, e.g. `{ RUNNING: 'in_progress', DONE: 'success' }`.
- * Statuses left out are stored as their own names.
- */
-export type StatusValues = Partial<Record<TaskStatus, string>>;
+import { ConfigurationError } from '../../core/errors.js';
+import { RECORD_KEYS, type FieldMap, type RecordKey, type StatusValues } from '../../core/record.js';
+import { TASK_STATUSES, type TaskStatus } from '../../core/status.js';
 
 /** TypeORM's column metadata (its class is not exported from the package root). */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -43,7 +25,6 @@ export interface MappedColumn {
 
 /** A fieldMap checked against an entity's metadata: everything the SQL builder needs. */
 export interface RecordMapping {
-  entityName: string;
   /** The table's name, quoted for SQL. */
   table: string;
   columns: ReadonlyMap<RecordKey, MappedColumn>;
@@ -117,7 +98,6 @@ export function resolveRecordMapping(
   }
   checkRequired(metadata, columns);
   return {
-    entityName: metadata.name,
     table: metadata.tablePath.split('.').map((part) => driver.escape(part)).join('.'),
     columns,
     ...resolveStatusValues(statusValues),

@@ -1,20 +1,19 @@
 import type { DataSource, Driver } from 'typeorm';
-import { ConfigurationError } from '../../manager/errors.js';
-import type { TaskStatus } from '../../manager/types.js';
-import { RECORD_KEYS, type RecordKey, type RecordPatch, type TaskRecord } from '../record-store.js';
-import { decodeValue, encodeValue } from './column-codec.js';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
+import { ConfigurationError } from '../../core/errors.js';
+import { driverKindOf, type DriverKind } from './driver-kind.js';
+import { RECORD_KEYS, type RecordKey, type RecordPatch, type TaskRecord } from '../../core/record.js';
+import { ACTIVE_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../../core/status.js';
+import { decodeValue, encodeValue } from './column-codec.js';
 import type { SqlRows, SqlStatement } from './sql-executor.js';
 
 /** Row counts a multi-row INSERT is cut into, so a handful of statement texts serve every batch. */
 export const INSERT_CHUNK_SIZES = [256, 64, 16, 4, 1] as const;
 
-const ACTIVE: readonly TaskStatus[] = ['PENDING', 'RUNNING'];
 // The keys a record has when it is created; all others are still empty then.
 const CREATE_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>([
   'id', 'taskName', 'label', 'status', 'user', 'affected', 'input', 'cleanedUp', 'createdAt', 'updatedAt',
 ]);
-const TERMINAL: readonly TaskStatus[] = ['DONE', 'FAILED', 'CANCELLED'];
 
 /** What differs between the SQL dialects stablehand writes. */
 interface Dialect {
@@ -25,13 +24,14 @@ interface Dialect {
 }
 
 const QUESTION_MARK: Dialect['placeholder'] = () => '?';
-const DIALECTS: Record<string, Dialect> = {
-  sqlite: { placeholder: QUESTION_MARK, multiRowUpdate: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+const SQLITE: Dialect = {
+  placeholder: QUESTION_MARK, multiRowUpdate: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
+};
+const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
+  'better-sqlite3': SQLITE,
+  sqlite: SQLITE,
   postgres: { placeholder: (i) => `$${i}`, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
   mysql: { placeholder: QUESTION_MARK, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
-};
-const DIALECT_OF_DRIVER: Record<string, keyof typeof DIALECTS> = {
-  'better-sqlite3': 'sqlite', sqlite: 'sqlite', postgres: 'postgres', mysql: 'mysql', mariadb: 'mysql',
 };
 
 /** A record's id with the change to write to it. */
@@ -65,13 +65,7 @@ export class RecordSql {
   private readonly status: string;
 
   constructor(dataSource: DataSource, readonly mapping: RecordMapping, readonly locks: LockTable | null) {
-    const dialect = DIALECT_OF_DRIVER[dataSource.options.type];
-    if (!dialect) {
-      throw new ConfigurationError(
-        `stablehand's TypeORM store supports better-sqlite3, sqlite, postgres, mysql and mariadb; this DataSource is "${dataSource.options.type}".`,
-      );
-    }
-    this.dialect = DIALECTS[dialect];
+    this.dialect = DIALECTS[driverKindOf(dataSource)];
     this.driver = dataSource.driver;
     this.insertKeys = RECORD_KEYS.filter((key) => mapping.columns.has(key));
     this.keyBits = Object.fromEntries(this.insertKeys.map((key, i) => [key, 1 << i]));
@@ -121,7 +115,7 @@ export class RecordSql {
         `AND ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`;
     });
     const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
-    params.push(id, ...this.statusValues(ACTIVE));
+    params.push(id, ...this.statusValues(ACTIVE_STATUSES));
     return { sql, params };
   }
 
@@ -161,18 +155,18 @@ export class RecordSql {
         `${this.dialect.placeholder(++index + count * (keys.length + 1))})`;
     });
     const columns = keys.map((key) => this.col(key));
-    const params: unknown[] = new Array(count * (columns.length + 1) + ACTIVE.length);
+    const params: unknown[] = new Array(count * (columns.length + 1) + ACTIVE_STATUSES.length);
     let index = 0;
     for (let i = offset; i < offset + count; i++) {
       const { id, patch } = entries[i];
       params[index++] = id;
       for (const column of columns) params[index++] = encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping);
     }
-    for (const status of this.statusValues(ACTIVE)) params[index++] = status;
+    for (const status of this.statusValues(ACTIVE_STATUSES)) params[index++] = status;
     return { sql, params };
   }
 
-  /** Marks a record cleaned up whatever its status; null if neither `cleanedUp` nor `updatedAt` is stored. */
+  /** Marks a record cleaned up (and touches `updatedAt`) whatever its status; null when `cleanedUp` is not stored. */
   markCleanedUp(id: string, at: Date): SqlStatement | null {
     const patch: RecordPatch = { cleanedUp: true, updatedAt: at };
     const keys = (['cleanedUp', 'updatedAt'] as const).filter((key) => this.has(key));
@@ -215,15 +209,15 @@ export class RecordSql {
     const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
     return {
       sql: `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
-      params: [...keys.map((key) => this.encode(key, patch[key as keyof RecordPatch])), ...this.statusValues(ACTIVE)],
+      params: [...keys.map((key) => this.encode(key, patch[key as keyof RecordPatch])), ...this.statusValues(ACTIVE_STATUSES)],
     };
   }
 
   /** The finished-records filter of a cleanup sweep, with the column it dates records by (if any). */
   finishedBefore(olderThan: Date, onlyUncleaned: boolean, firstIndex = 1): { where: string; params: unknown[] } {
     let index = firstIndex - 1;
-    const where = [`${this.status} IN (${TERMINAL.map(() => this.dialect.placeholder(++index)).join(', ')})`];
-    const params: unknown[] = this.statusValues(TERMINAL);
+    const where = [`${this.status} IN (${TERMINAL_STATUSES.map(() => this.dialect.placeholder(++index)).join(', ')})`];
+    const params: unknown[] = this.statusValues(TERMINAL_STATUSES);
     const dateKey = this.has('completedAt') ? 'completedAt' : this.has('updatedAt') ? 'updatedAt' : null;
     if (dateKey) {
       where.push(`${this.col(dateKey).sql} <= ${this.dialect.placeholder(++index)}`);
@@ -265,7 +259,7 @@ export class RecordSql {
     return {
       sql: `DELETE FROM ${l.table} WHERE ${l.objectKey} IN (${list}) AND ${l.taskId} NOT IN ` +
         `(SELECT ${this.id} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)}))`,
-      params: [...keys, ...this.statusValues(ACTIVE)],
+      params: [...keys, ...this.statusValues(ACTIVE_STATUSES)],
     };
   }
 
@@ -303,7 +297,7 @@ export class RecordSql {
     return {
       sql: `DELETE FROM ${l.table} WHERE ${l.taskId} NOT IN (SELECT ${this.id} FROM ${this.mapping.table} ` +
         `WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}))`,
-      params: this.statusValues(ACTIVE),
+      params: this.statusValues(ACTIVE_STATUSES),
     };
   }
 

@@ -1,5 +1,6 @@
 import { EntitySchema } from 'typeorm';
-import type { JsonValue, TaskStatus } from '../../manager/types.js';
+import type { TaskStatus } from '../../core/status.js';
+import type { JsonValue } from '../../core/types.js';
 
 /** A row of the bundled task record table, as TypeORM hydrates it. */
 export interface StablehandTaskRow {

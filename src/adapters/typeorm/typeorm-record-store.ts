@@ -1,10 +1,10 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '../../manager/errors.js';
-import type { Logger } from '../../manager/task-manager-options.js';
-import type {
-  ListQuery, RecordPatch, RecordStore, StoreCleanupResult, TaskPage, TaskRecord,
-} from '../record-store.js';
-import { resolveRecordMapping, type FieldMap, type MappedColumn, type StatusValues } from './record-mapping.js';
+import { resolveRecordMapping, type MappedColumn } from './record-mapping.js';
+import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '../../core/errors.js';
+import type { ListQuery, TaskPage } from '../../core/list-query.js';
+import { errorMessage, type Logger } from '../../core/logger.js';
+import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
+import type { RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { RecordSql, type LockTable } from './record-sql.js';
 import {
   BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
@@ -12,6 +12,7 @@ import {
 } from './sql-executor.js';
 import { StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
 import { WriteBuffer } from './write-buffer.js';
+import { driverKindOf } from './driver-kind.js';
 
 /** Options of {@link TypeOrmRecordStore}. */
 export interface TypeOrmRecordStoreOptions {
@@ -97,7 +98,7 @@ export class TypeOrmRecordStore implements RecordStore {
       await this.executor.transaction(() => this.lockAndInsert(record, lockKeys));
     } catch (error) {
       if (error instanceof TaskConflictError) throw error;
-      throw new StoreUnavailableError(`The task record could not be written: ${error instanceof Error ? error.message : String(error)}`, error);
+      throw new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error);
     }
   }
 
@@ -188,9 +189,7 @@ export class TypeOrmRecordStore implements RecordStore {
 /** The executor that keeps library transactions apart from the host's on this DataSource's driver. */
 async function createExecutor(dataSource: DataSource, logger: Logger): Promise<SqlExecutor> {
   const driver = dataSource.driver as unknown as { databaseConnection?: unknown; sqlite?: Sqlite3Module };
-  // TypeORM 1 knows no "sqlite" type; TypeORM 0.3 hosts still use it.
-  const type: string = dataSource.options.type;
-  switch (type) {
+  switch (driverKindOf(dataSource)) {
     case 'better-sqlite3':
       return new BetterSqliteExecutor(driver.databaseConnection as ConstructorParameters<typeof BetterSqliteExecutor>[0], logger);
     case 'sqlite': {
@@ -202,7 +201,8 @@ async function createExecutor(dataSource: DataSource, logger: Logger): Promise<S
       }
       return DedicatedSqliteExecutor.open(driver.sqlite, file);
     }
-    default:
+    case 'postgres':
+    case 'mysql':
       return new QueryRunnerExecutor(dataSource);
   }
 }

@@ -1,7 +1,7 @@
-import { StoreUnavailableError } from '../../manager/errors.js';
-import type { Logger } from '../../manager/task-manager-options.js';
-import { isTerminalStatus } from '../../manager/types.js';
-import type { RecordPatch, TaskRecord } from '../record-store.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import { errorMessage, type Logger } from '../../core/logger.js';
+import type { RecordPatch, TaskRecord } from '../../core/record.js';
+import { isTerminalStatus } from '../../core/status.js';
 import { INSERT_CHUNK_SIZES, type PatchEntry, type RecordSql } from './record-sql.js';
 import type { SqlExecutor, SqlPlan } from './sql-executor.js';
 
@@ -157,7 +157,7 @@ export class WriteBuffer {
       if (record) {
         this.logger.error(`[stablehand] the database refused the record of task ${record.id}`, error);
         const index = batch.records.indexOf(record);
-        batch.rejecters[index](new StoreUnavailableError(`The task record could not be written: ${messageOf(error)}`, error));
+        batch.rejecters[index](new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error));
         batch.records.splice(index, 1);
         batch.resolvers.splice(index, 1);
         batch.rejecters.splice(index, 1);
@@ -232,7 +232,7 @@ export class WriteBuffer {
     if (this.failures === 1 || this.failures % 20 === 0) {
       this.logger.error(`[stablehand] writing task records failed (attempt ${this.failures}); retrying`, error);
     }
-    const cause = new StoreUnavailableError(`The task record could not be written: ${messageOf(error)}`, error);
+    const cause = new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error);
     for (const reject of batch.rejecters) reject(cause);
     // Requeue under anything newer: the older batch's values go first, later changes win.
     const newer = this.batch;
@@ -295,8 +295,4 @@ function emptyBatch(): Batch {
 
 function isEmpty(batch: Batch): boolean {
   return batch.records.length === 0 && batch.changes.size === 0 && batch.waiters.length === 0;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,8 +1,8 @@
-import { TaskConflictError } from '../manager/errors.js';
-import { isTerminalStatus } from '../manager/types.js';
-import type {
-  ListQuery, RecordPatch, RecordStore, StoreCleanupResult, TaskPage, TaskRecord,
-} from './record-store.js';
+import { TaskConflictError } from '../../core/errors.js';
+import type { ListQuery, TaskPage } from '../../core/list-query.js';
+import type { RecordPatch, TaskRecord } from '../../core/record.js';
+import { isTerminalStatus } from '../../core/status.js';
+import type { RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 
 /**
  * Keeps records in this process's memory: for tests, and for hosts without a database. Records

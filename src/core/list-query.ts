@@ -1,8 +1,18 @@
-import type { ListQuery } from '../adapters/record-store.js';
 import { InvalidInputError } from './errors.js';
-import { TASK_STATUSES, type TaskStatus } from './types.js';
+import type { TaskRecord } from './record.js';
+import { TASK_STATUSES, type TaskStatus } from './status.js';
 
-/** Options of `listTasks()`. */
+/** Page size of `listTasks()` and of the page when none is given. */
+export const DEFAULT_LIST_LIMIT = 50;
+/** The largest page `listTasks()` and `GET status/` return. */
+export const MAX_LIST_LIMIT = 500;
+/**
+ * The longest cursor (`before`) accepted. Task ids are 36 characters; anything much longer is
+ * not a cursor stablehand gave out.
+ */
+export const MAX_CURSOR_LENGTH = 64;
+
+/** What a caller asks `listTasks()` (and the router's `GET status/`) for. */
 export interface ListTasksOptions {
   /** Only tasks in this status or these statuses. */
   status?: TaskStatus | readonly TaskStatus[];
@@ -15,10 +25,23 @@ export interface ListTasksOptions {
   before?: string;
 }
 
-/** Page size of `listTasks()` when none is given. */
-export const DEFAULT_LIST_LIMIT = 50;
-/** The largest page `listTasks()` returns. */
-export const MAX_LIST_LIMIT = 500;
+/** {@link ListTasksOptions} checked, with defaults applied: what a record store is asked. */
+export interface ListQuery {
+  /** Only records in these statuses (each once); absent for every status. */
+  status?: readonly TaskStatus[];
+  /** Page size, from 1 to {@link MAX_LIST_LIMIT}. */
+  limit: number;
+  /** Cursor: only records older than the one with this id (a previous page's `nextCursor`). */
+  before?: string;
+}
+
+/** One page of task records. */
+export interface TaskPage {
+  /** Newest first. */
+  tasks: TaskRecord[];
+  /** Pass as `before` for the next page; `null` on the last page. */
+  nextCursor: string | null;
+}
 
 /** Checks list options and applies defaults; throws {@link InvalidInputError} naming the bad value. */
 export function resolveListQuery(options: ListTasksOptions): ListQuery {
@@ -37,7 +60,7 @@ export function resolveListQuery(options: ListTasksOptions): ListQuery {
     query.status = [...new Set(statuses as TaskStatus[])];
   }
   if (options.before !== undefined) {
-    if (typeof options.before !== 'string' || !options.before || options.before.length > 64) {
+    if (typeof options.before !== 'string' || !options.before || options.before.length > MAX_CURSOR_LENGTH) {
       throw new InvalidInputError('before must be a task id (a cursor from a previous page).');
     }
     query.before = options.before;

@@ -1,5 +1,8 @@
-import { ConfigurationError } from '../manager/errors.js';
-import type { JobExecutor, TaskJob, TaskRunner } from './task-runner.js';
+import { ConfigurationError } from '../../core/errors.js';
+import type { JobExecutor, TaskJob, TaskRunner } from '../../ports/task-runner.js';
+
+// Taking a job into memory cannot fail: every enqueue shares one settled promise.
+const QUEUED: Promise<void> = Promise.resolve();
 
 /** Options of {@link InProcessRunner}. */
 export interface InProcessRunnerOptions {
@@ -36,18 +39,19 @@ export class InProcessRunner implements TaskRunner {
     this.concurrency = concurrency;
   }
 
-  start(execute: JobExecutor): void {
+  async start(execute: JobExecutor): Promise<void> {
     this.execute = execute;
     this.stopped = false;
     this.drain();
   }
 
-  enqueue(job: TaskJob): void {
+  enqueue(job: TaskJob): Promise<void> {
     this.queue.push(job);
     this.drain();
+    return QUEUED;
   }
 
-  remove(id: string): boolean {
+  async remove(id: string): Promise<boolean> {
     for (let i = this.head; i < this.queue.length; i++) {
       if (this.queue[i].id === id && !this.removed.has(id)) {
         this.removed.add(id);
@@ -66,11 +70,6 @@ export class InProcessRunner implements TaskRunner {
     return dropped;
   }
 
-  /** Number of jobs waiting for a free slot. */
-  get queued(): number {
-    return this.queue.length - this.head - this.removed.size;
-  }
-
   private drain(): void {
     const execute = this.execute;
     if (!execute) return;
@@ -78,9 +77,7 @@ export class InProcessRunner implements TaskRunner {
       const job = this.queue[this.head++];
       if (this.removed.size > 0 && this.removed.delete(job.id)) continue;
       this.running++;
-      const running = execute(job);
-      if (running) running.then(this.onSettled, this.onSettled);
-      else this.running--;
+      execute(job).then(this.onSettled, this.onSettled);
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

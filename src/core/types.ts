@@ -1,16 +1,10 @@
-/** The five statuses a task moves through. DONE, FAILED and CANCELLED are final. */
-export type TaskStatus = 'PENDING' | 'RUNNING' | 'DONE' | 'FAILED' | 'CANCELLED';
+import type { TaskStatus } from './status.js';
 
-/** Every status, in lifecycle order. */
-export const TASK_STATUSES: readonly TaskStatus[] = ['PENDING', 'RUNNING', 'DONE', 'FAILED', 'CANCELLED'];
-
-/** True for DONE, FAILED and CANCELLED: a record in one of them never changes status again. */
-export function isTerminalStatus(status: TaskStatus): boolean {
-  return status === 'DONE' || status === 'FAILED' || status === 'CANCELLED';
-}
+/** The lifecycle events, in the order a task emits them. */
+export const LIFECYCLE_EVENTS = ['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup'] as const;
 
 /** Names of the lifecycle events, in the order a task emits them. */
-export type LifecycleEventName = 'create' | 'start' | 'progress' | 'complete' | 'fail' | 'cancel' | 'cleanup';
+export type LifecycleEventName = (typeof LIFECYCLE_EVENTS)[number];
 
 /** A JSON value: what task inputs, results and progress payloads must be made of. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -1,10 +1,11 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import type { RecordStore } from '../adapters/record-store.js';
-import type { FieldMap, StatusValues } from '../adapters/typeorm/record-mapping.js';
-import { TypeOrmRecordStore } from '../adapters/typeorm/typeorm-record-store.js';
-import { ConfigurationError } from './errors.js';
-import { TaskManager } from './task-manager.js';
-import type { TaskManagerOptions } from './task-manager-options.js';
+import { ConfigurationError } from '../../core/errors.js';
+import type { FieldMap, StatusValues } from '../../core/record.js';
+import type { KeySet } from '../../core/options.js';
+import { TaskManager } from '../../manager/task-manager.js';
+import type { TaskManagerOptions } from '../../manager/task-manager-options.js';
+import type { RecordStore } from '../../ports/record-store.js';
+import { TypeOrmRecordStore } from './typeorm-record-store.js';
 
 /**
  * Options of a {@link ModelTrackingTaskManager}. `dataSource`, `entity`, `fieldMap` and `statusValues`
@@ -29,6 +30,11 @@ export interface ModelTrackingTaskManagerOptions extends Omit<TaskManagerOptions
    */
   statusValues?: StatusValues;
 }
+
+// The options ModelTrackingTaskManager adds; `store` is refused, as the manager builds its own.
+const TRACKING_OPTION_KEYS: KeySet<Omit<ModelTrackingTaskManagerOptions, keyof TaskManagerOptions>> = {
+  dataSource: true, entity: true, fieldMap: true, statusValues: true,
+};
 
 /**
  * A {@link TaskManager} that records every lifecycle event in a record model the host owns,
@@ -59,7 +65,8 @@ export class ModelTrackingTaskManager extends TaskManager {
 
   /** Checks the options; the DataSource, entity and fieldMap are resolved and checked at `start()`. */
   constructor(options: ModelTrackingTaskManagerOptions = {}) {
-    super(options);
+    super(options, TRACKING_OPTION_KEYS);
+    if ('store' in options) throw new ConfigurationError('ModelTrackingTaskManager builds its own store from dataSource; use TaskManager to pass a store.');
     this.trackingOptions = options;
   }
 

@@ -1,0 +1,260 @@
+import { errorMessage } from '../core/logger.js';
+import { isThenable } from '../core/thenable.js';
+import type { TaskStatus } from '../core/status.js';
+import type { RecordPatch, TaskRecord } from '../core/record.js';
+import type { JsonValue, LifecycleEventName, LifecyclePayload, ProgressPayload, TaskDefinition } from '../core/types.js';
+import type { TaskManagerConfig } from './task-manager-options.js';
+import type { RecordStore } from '../ports/record-store.js';
+import type { JobExecutor, TaskJob } from '../ports/task-runner.js';
+import { ActiveTask } from './active-task.js';
+import { ProgressReporter } from './progress-reporter.js';
+
+const TERMINAL_EVENT = { DONE: 'complete', FAILED: 'fail', CANCELLED: 'cancel' } as const;
+const SETTLED: Promise<void> = Promise.resolve();
+
+/** What a terminal state records besides its status. */
+export interface TerminalFields {
+  result?: JsonValue;
+  error?: string;
+  message?: string;
+}
+
+/** What the executor needs from the manager that owns it: definitions, formatters and events. */
+export interface ExecutionHost {
+  /** The definition of a kind, or undefined when this process does not define it. */
+  definition(kind: string): TaskDefinition | undefined;
+  /** Runs the manager's (possibly overridden) payload formatter. */
+  format(key: 'result' | 'progress', value: unknown): JsonValue;
+  /** Whether anyone hears `event`; payloads are only built when someone does. */
+  wants(event: LifecycleEventName): boolean;
+  /** Emits a lifecycle event (hook first, then listeners). */
+  emit(event: LifecycleEventName, task: ActiveTask, fields: Partial<LifecyclePayload> & { timestamp: Date }): void;
+}
+
+/**
+ * Runs jobs: moves each task from PENDING to RUNNING, runs its handler with progress, timeout and
+ * abort, and records its terminal state, once. It runs a job launched here (found in memory) and
+ * a job known only by its id (launched by another manager on the same store), which it reads from
+ * the store first. It holds the in-memory state of every unfinished task of this process.
+ */
+export class TaskExecutor {
+  /** Unfinished tasks of this process, by id, from launch (or adoption) to cleanup. */
+  readonly active = new Map<string, ActiveTask>();
+  private readonly executions = new Set<Promise<void>>();
+  // Tasks whose handler was aborted and is being given its grace; drain() ends their timers.
+  private readonly graceful = new Set<ActiveTask>();
+  private readonly progress: ProgressReporter;
+  private storeInstance: RecordStore | null = null;
+
+  /** The executor the manager hands to its runner. */
+  readonly execute: JobExecutor = (job) => this.track(job);
+
+  constructor(private readonly config: TaskManagerConfig, private readonly host: ExecutionHost) {
+    this.progress = new ProgressReporter(config.progressIntervalMs, (task) => this.writeProgress(task));
+  }
+
+  /** Binds the opened store; called by the manager's `start()`. */
+  open(store: RecordStore): void {
+    this.storeInstance = store;
+  }
+
+  /** Whether a handler is still running (or being given its grace). */
+  get busy(): boolean {
+    return this.executions.size > 0;
+  }
+
+  /**
+   * Waits up to `graceMs` for running handlers, then records the ones still running as FAILED
+   * (or CANCELLED, when a cancel was under way) and aborts their signals.
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (this.executions.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
+      await Promise.race([Promise.allSettled([...this.executions]), grace]);
+      clearTimeout(timer);
+    }
+    for (const task of [...this.active.values()]) {
+      if (task.status !== 'RUNNING') continue;
+      if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
+      else this.finish(task, 'FAILED', { error: 'Interrupted — the app stopped before the task finished' });
+      task.abort('stop', new DOMException('The task manager stopped', 'AbortError'));
+    }
+    for (const task of this.graceful) {
+      if (task.graceTimer) clearTimeout(task.graceTimer);
+      task.releaseSlot?.();
+    }
+    this.graceful.clear();
+  }
+
+  /** Aborts a running task's signal for a cancel and records CANCELLED when it settles or its grace ends. */
+  cancelRunning(task: ActiveTask): void {
+    if (task.abortCause === 'cancel') return;
+    task.abort('cancel', new DOMException('The task was cancelled', 'AbortError'));
+    this.startGrace(task, 'CANCELLED');
+  }
+
+  // The methods of the write path make no closures themselves: V8 would allocate a context for
+  // every call of a function that creates one, even on calls that never reach it. Rarer paths
+  // that need closures live in small methods of their own.
+  private track(job: TaskJob): Promise<void> {
+    const task = this.active.get(job.id);
+    const execution = task ? this.begin(task, job.input) : this.adopt(job);
+    if (execution !== SETTLED) this.remember(execution);
+    return execution;
+  }
+
+  private remember(execution: Promise<void>): void {
+    this.executions.add(execution);
+    void execution.finally(() => this.executions.delete(execution));
+  }
+
+  /** Runs a job this process did not launch: its record in the store says what it is. */
+  private async adopt(job: TaskJob): Promise<void> {
+    const record = await this.store.get(job.id);
+    // Unknown, or already started, cancelled or finished elsewhere: nothing to run.
+    if (!record || record.status !== 'PENDING' || this.active.has(job.id)) return;
+    const kind = record.taskName ?? job.taskName;
+    const definition = this.host.definition(kind);
+    const task = this.adoptedTask(record, kind, definition);
+    this.active.set(task.id, task);
+    if (!definition) {
+      this.finish(task, 'FAILED', { error: `No handler for task kind "${kind}" is defined in the process that received it` });
+      return;
+    }
+    await this.begin(task, job.input);
+  }
+
+  private adoptedTask(record: TaskRecord, kind: string, definition: TaskDefinition | undefined): ActiveTask {
+    const createdAt = record.createdAt ?? this.config.now();
+    const label = record.label ?? definition?.label ?? kind;
+    // Locks of a finished task count as free wherever they are checked, so an adopted task need
+    // not know whether its launcher took any.
+    return new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, createdAt, false);
+  }
+
+  private begin(task: ActiveTask, input: JsonValue | undefined): Promise<void> {
+    if (task.status !== 'PENDING') return SETTLED;
+    const now = this.config.now();
+    task.status = 'RUNNING';
+    task.startedAt = now;
+    this.store.update(task.id, { status: 'RUNNING', startedAt: now, updatedAt: now });
+    if (this.host.wants('start')) this.host.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
+    const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
+    if (timeoutMs !== undefined) this.armTimeout(task, timeoutMs);
+    let outcome: unknown;
+    try {
+      outcome = task.definition.run(this.progress.context(task, input));
+    } catch (error) {
+      this.settle(task, false, error);
+      return SETTLED;
+    }
+    // A handler that returns a plain value is settled at once, without a promise per task.
+    if (!isThenable(outcome)) {
+      this.settle(task, true, outcome);
+      return SETTLED;
+    }
+    return this.settleWhenDone(task, outcome);
+  }
+
+  private armTimeout(task: ActiveTask, timeoutMs: number): void {
+    task.timeoutTimer = setTimeout(() => this.timeOut(task, timeoutMs), timeoutMs);
+  }
+
+  /** Settles a task when its handler's promise does; resolves when the runner slot is free. */
+  private settleWhenDone(task: ActiveTask, outcome: PromiseLike<unknown>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      // Resolved early by the grace timer when a handler ignores its aborted signal.
+      task.releaseSlot = resolve;
+      const done = (ok: boolean) => (value: unknown) => {
+        this.settle(task, ok, value);
+        if (task.graceTimer) clearTimeout(task.graceTimer);
+        this.graceful.delete(task);
+        resolve();
+      };
+      outcome.then(done(true), done(false));
+    });
+  }
+
+  private settle(task: ActiveTask, ok: boolean, outcome: unknown): void {
+    if (task.finished) return;
+    if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
+    else if (ok) this.finish(task, 'DONE', { result: outcome === undefined ? null : this.host.format('result', outcome) });
+    else this.finish(task, 'FAILED', { error: errorMessage(outcome) });
+  }
+
+  private timeOut(task: ActiveTask, timeoutMs: number): void {
+    if (task.finished) return;
+    const message = `Timed out after ${timeoutMs} ms`;
+    this.finish(task, 'FAILED', { error: message });
+    task.abort('timeout', new DOMException(message, 'TimeoutError'));
+    this.startGrace(task, null);
+  }
+
+  /** Gives an aborted handler `cancelGraceMs` to settle; then records `onExpiry` (if any) and frees its slot. */
+  private startGrace(task: ActiveTask, onExpiry: 'CANCELLED' | null): void {
+    this.graceful.add(task);
+    task.graceTimer = setTimeout(() => {
+      this.graceful.delete(task);
+      if (onExpiry) this.finish(task, onExpiry, { message: 'Cancelled' });
+      task.releaseSlot?.();
+    }, this.config.cancelGraceMs);
+  }
+
+  private writeProgress(task: ActiveTask): void {
+    const pending = task.pendingProgress;
+    if (!pending || task.finished) return;
+    task.pendingProgress = null;
+    const now = this.config.now();
+    const progress = pending.payload ? this.host.format('progress', { ...pending.payload, percent: pending.percent }) : pending.percent;
+    const wanted = this.host.wants('progress');
+    // Built before the patch is handed to the store, which owns it from then on.
+    const fields = wanted ? {
+      status: 'RUNNING' as const, progress: pending.percent, timestamp: now,
+      ...(pending.payload ? { progressPayload: progress as ProgressPayload } : {}),
+      ...(pending.message !== undefined ? { message: pending.message } : {}),
+    } : null;
+    const patch: RecordPatch = { progress, updatedAt: now };
+    if (pending.message !== undefined) patch.message = pending.message;
+    this.store.update(task.id, patch);
+    if (fields) this.host.emit('progress', task, fields);
+  }
+
+  /** Moves a task to a terminal status (once), writes it, emits its event, then cleans it up. */
+  finish(task: ActiveTask, status: TaskStatus, fields: TerminalFields): void {
+    if (task.finished) return;
+    this.progress.flush(task);
+    task.clearTimers();
+    task.status = status;
+    const now = this.config.now();
+    const duration = Math.max(0, now.getTime() - (task.startedAt ?? task.createdAt).getTime()) / 1000;
+    const message = fields.message ?? fields.error;
+    const change: RecordPatch & Partial<LifecyclePayload> = { status, updatedAt: now, completedAt: now, duration };
+    if (message !== undefined) change.message = message;
+    if (status === 'DONE') change.result = fields.result ?? null;
+    if (status === 'FAILED') {
+      change.error = fields.error ?? null;
+      change.failedAt = now;
+    }
+    const event = TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT];
+    // Built before the patch is handed to the store, which owns it from then on.
+    const payload = this.host.wants(event) ? { ...change, timestamp: now } : null;
+    this.store.update(task.id, change);
+    if (payload) this.host.emit(event, task, payload);
+    this.store.markCleanedUp(task.id, now, task.holdsLocks);
+    this.active.delete(task.id);
+    if (this.host.wants('cleanup')) this.host.emit('cleanup', task, { cleanedUp: true, timestamp: now });
+  }
+
+  private get store(): RecordStore {
+    // Jobs reach the executor only after the manager's start() has opened the store.
+    return this.storeInstance as RecordStore;
+  }
+}
+
+/** Stands in for the definition of a kind this process does not define; it is never run. */
+const NO_DEFINITION: TaskDefinition = {
+  run(): never {
+    throw new Error('no handler');
+  },
+};

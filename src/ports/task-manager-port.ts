@@ -1,0 +1,32 @@
+import type { ListTasksOptions, TaskPage } from '../core/list-query.js';
+import type { CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener } from '../core/types.js';
+import type { TaskRecord } from '../core/record.js';
+
+/**
+ * A page query as the router asks the manager for it.
+ * @deprecated The same type as {@link ListTasksOptions}; use that.
+ */
+export type TaskListRequest = ListTasksOptions;
+
+/**
+ * The part of a task manager the router uses. `TaskManager` and `ModelTrackingTaskManager` both
+ * satisfy it; naming only these members keeps the web layer testable with any compatible manager
+ * and keeps it from reaching into manager internals.
+ */
+export interface TaskRouterManager {
+  /** Kinds the manager can launch; read on every request, so kinds defined later are offered too. */
+  readonly kinds: readonly string[];
+  /** Launches a task for `POST run/`; resolves once its PENDING record is durable. */
+  launch(kind: string, input?: JsonValue, options?: LaunchOptions): Promise<LaunchedTask>;
+  /** Cancels a task for `POST :id/cancel/`; rejects with the manager's not-found or finished errors. */
+  cancel(id: string): Promise<CancelResult>;
+  /** Reads one task for `GET :id/`. */
+  getTask(id: string): Promise<TaskRecord | null>;
+  /** Reads a page of tasks, newest first, for the page and `GET status/`. */
+  listTasks(query?: ListTasksOptions): Promise<TaskPage>;
+  /**
+   * Lifecycle events, when the manager has them; the router listens to drop cached status
+   * answers as soon as something changes.
+   */
+  on?(event: LifecycleEventName, listener: LifecycleListener): unknown;
+}

@@ -1,0 +1,39 @@
+import type { JsonValue } from '../core/types.js';
+
+/** What a runner carries from `launch()` to the process that runs the task: JSON only. */
+export interface TaskJob {
+  /** The task's id, the same as its record's. */
+  id: string;
+  /** The task kind, as given to `define()`. */
+  taskName: string;
+  /** The input given to `launch()`. */
+  input: JsonValue | undefined;
+}
+
+/**
+ * Runs one job to its end; given to the runner by the manager at `start()`. It resolves once the
+ * job's slot may be given to the next job, and never rejects: whatever the handler does is the
+ * manager's to record. A job whose record is unknown, or no longer PENDING, resolves at once
+ * without running.
+ */
+export type JobExecutor = (job: TaskJob) => Promise<void>;
+
+/**
+ * Decides when and where jobs run. The manager owns everything a job does once it runs
+ * (events, records, timeouts); a runner owns only the queue and the concurrency. A job may be
+ * executed by a different manager instance than the one that launched it (another process), as
+ * long as both share the record store and define the job's kind.
+ */
+export interface TaskRunner {
+  /** Starts taking jobs; each is run by calling `execute`. Jobs enqueued before wait for it. */
+  start(execute: JobExecutor): Promise<void>;
+  /** Queues a job; resolves once the runner has taken it (a distributed runner: once it is durable). */
+  enqueue(job: TaskJob): Promise<void>;
+  /** Removes a job that has not started; resolves true when it was removed and will never run. */
+  remove(id: string): Promise<boolean>;
+  /**
+   * Stops starting jobs. Resolves with the ids of queued jobs this runner dropped (they will
+   * never run here); running jobs are the manager's to wait for.
+   */
+  stop(): Promise<string[]>;
+}
