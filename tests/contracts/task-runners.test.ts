@@ -1,0 +1,120 @@
+import { join } from 'node:path';
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  InProcessRunner, ModelTrackingTaskManager, stablehandEntities, type LifecycleEventName, type TaskManager,
+} from '../../src/index.js';
+import { tempDir } from '../helpers/data-sources.js';
+import { deferred, recordingLogger, waitFor } from '../helpers/wait.js';
+import { SharedQueueBroker } from './shared-queue-runner.js';
+import { taskRunnerContract } from './task-runner.contract.js';
+
+taskRunnerContract({ name: 'InProcessRunner', create: (concurrency) => new InProcessRunner({ concurrency }), dropsQueuedOnStop: true });
+taskRunnerContract({
+  name: 'a distributed runner (shared queue, delivery on a later tick)',
+  create: (concurrency) => new SharedQueueBroker().runner(concurrency),
+  dropsQueuedOnStop: false,
+});
+
+describe('managers on a distributed runner: a job runs on a manager that did not launch it', () => {
+  const managers: TaskManager[] = [];
+  const sources: DataSource[] = [];
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) await manager.stop({ graceMs: 100 });
+    for (const source of sources.splice(0)) if (source.isInitialized) await source.destroy();
+  });
+
+  /** Two "processes": each its own connection to one SQLite file, its own manager, one broker between them. */
+  async function cluster(webConcurrency: number, workerConcurrency: number, defineOnWorker = true) {
+    const file = join(tempDir(), 'cluster.db');
+    const broker = new SharedQueueBroker();
+    const make = async (concurrency: number) => {
+      const source = new DataSource({ type: 'better-sqlite3', database: file, enableWAL: true, entities: stablehandEntities, synchronize: true });
+      await source.initialize();
+      sources.push(source);
+      const runner = broker.runner(concurrency);
+      const manager = new ModelTrackingTaskManager({ dataSource: source, runner, progressIntervalMs: 0, reconcileOnStart: false, logger: recordingLogger() });
+      managers.push(manager);
+      return { manager, runner };
+    };
+    const web = await make(webConcurrency);
+    const worker = await make(workerConcurrency);
+    const ran: Array<{ id: string; on: string }> = [];
+    const gate = deferred();
+    for (const [name, node] of [['web', web], ['worker', worker]] as const) {
+      if (name === 'worker' && !defineOnWorker) continue;
+      node.manager.define('export', {
+        label: 'Export orders',
+        run: async ({ id, input, progress }) => {
+          ran.push({ id, on: name });
+          progress(50, `half of ${JSON.stringify(input)}`);
+          await gate.promise;
+          return { exported: (input as { n: number }).n };
+        },
+      });
+    }
+    await web.manager.start();
+    await worker.manager.start();
+    return { web, worker, ran, gate };
+  }
+
+  it('runs tasks launched by a web process that runs nothing itself, records them and emits their events there', async () => {
+    const { web, worker, ran, gate } = await cluster(0, 3);
+    const events: Array<{ event: LifecycleEventName; id: string }> = [];
+    for (const event of ['start', 'progress', 'complete', 'cleanup'] as const) worker.manager.on(event, (payload) => events.push({ event, id: payload.id }));
+    const launched = [];
+    for (let n = 0; n < 6; n++) launched.push(await web.manager.launch('export', { n }, { user: 'ann', affected: [`order:${n}`] }));
+    await waitFor(() => ran.length === 3, 5_000, 'three tasks to start on the worker');
+    gate.resolve();
+    for (const [n, task] of launched.entries()) {
+      const record = await waitFor(async () => {
+        const found = await web.manager.getTask(task.id);
+        return found?.status === 'DONE' ? found : null;
+      }, 5_000, `task ${n} to finish`);
+      expect(record).toMatchObject({
+        label: 'Export orders', user: 'ann', affected: `order:${n}`, input: { n }, result: { exported: n },
+        progress: 50, message: `half of {"n":${n}}`,
+      });
+    }
+    expect(ran.map((run) => run.on)).toEqual(Array(6).fill('worker'));
+    expect(new Set(ran.map((run) => run.id)).size).toBe(6);
+    expect(events.filter((e) => e.event === 'complete').map((e) => e.id).sort()).toEqual(launched.map((t) => t.id).sort());
+    expect(worker.runner.executed).toHaveLength(6);
+  });
+
+  it('shares the work between processes that both run tasks, each task once', async () => {
+    const { web, ran, gate } = await cluster(1, 1);
+    gate.resolve();
+    const ids = [];
+    for (let n = 0; n < 20; n++) ids.push((await web.manager.launch('export', { n })).id);
+    for (const id of ids) {
+      await waitFor(async () => (await web.manager.getTask(id))?.status === 'DONE', 5_000, `task ${id}`);
+    }
+    expect(ran.map((run) => run.id).sort()).toEqual([...ids].sort());
+    expect(new Set(ran.map((run) => run.on))).toEqual(new Set(['web', 'worker']));
+  });
+
+  it('fails a job whose kind the receiving process does not define, saying so', async () => {
+    const { web } = await cluster(0, 1, false);
+    const { id } = await web.manager.launch('export', { n: 1 });
+    const record = await waitFor(async () => {
+      const found = await web.manager.getTask(id);
+      return found?.status === 'FAILED' ? found : null;
+    }, 5_000, 'the task to fail');
+    expect(record.error).toBe('No handler for task kind "export" is defined in the process that received it');
+  });
+
+  it('never runs a task cancelled while it waited in the queue', async () => {
+    const { web, worker, ran, gate } = await cluster(0, 1);
+    const first = await web.manager.launch('export', { n: 1 });
+    await waitFor(() => ran.length === 1, 5_000, 'the first task to start');
+    const second = await web.manager.launch('export', { n: 2 });
+    expect(await web.manager.cancel(second.id)).toEqual({ id: second.id, status: 'CANCELLED' });
+    gate.resolve();
+    await waitFor(async () => (await web.manager.getTask(first.id))?.status === 'DONE', 5_000, 'the first task');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ran.map((run) => run.id)).toEqual([first.id]);
+    expect(await worker.manager.getTask(second.id)).toMatchObject({ status: 'CANCELLED' });
+  });
+});
