@@ -26,9 +26,9 @@ import { stablehandEntities } from '../src/adapters/typeorm/task-record-entity.j
 import { ModelTrackingTaskManager } from '../src/adapters/typeorm/model-tracking-task-manager.js';
 import { createTaskRouter } from '../src/ui/create-task-router.js';
 
-const FINISHED = Number(process.env['BENCH_FINISHED'] ?? 10_000);
+const FINISHED = Number(process.env.BENCH_FINISHED ?? 10_000);
 const RUNNING = 100;
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
 function fmt(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -78,7 +78,7 @@ async function measure(url: string, connections: number, headers: Record<string,
   const statuses: Record<number, number> = {};
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ url, connections, duration: SECONDS, headers }, (error, outcome) => {
-      if (error) reject(error);
+      if (error) reject(error as Error);
       else resolve(outcome);
     });
     instance.on('response', (_client, statusCode, _bytes, responseTime) => {
@@ -110,7 +110,7 @@ async function serve(): Promise<void> {
   const seeding = performance.now();
   await seed(manager, release);
   const seconds = (performance.now() - seeding) / 1000;
-  const [{ count }] = (await dataSource.query('SELECT COUNT(*) AS count FROM stablehand_task')) as Array<{ count: number }>;
+  const [{ count }] = await dataSource.query<{ count: number }[]>('SELECT COUNT(*) AS count FROM stablehand_task');
 
   const app = express();
   app.use('/tasks', createTaskRouter(manager));

@@ -97,7 +97,7 @@ async function library(tasks: number, onProgress?: (done: number) => void): Prom
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  const terminal = async () => Number((await dataSource.query(
+  const terminal = async () => Number((await dataSource.query<{ n: number | string }[]>(
     "SELECT COUNT(*) AS n FROM stablehand_task WHERE status IN ('DONE', 'FAILED', 'CANCELLED')",
   ))[0].n);
   // Counting rows is not free, so the database is asked only once every task has cleaned up.

@@ -22,6 +22,7 @@ export {
 export { toJsonValue } from './core/json.js';
 export type { RecordStore, StoreCleanupResult } from './ports/record-store.js';
 export type { TaskRunner, TaskJob, JobExecutor } from './ports/task-runner.js';
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias stays public until it is removed
 export type { TaskRouterManager, TaskListRequest } from './ports/task-manager-port.js';
 export { TaskManager, type CleanupSummary, type StopOptions } from './manager/task-manager.js';
 export {

@@ -18,7 +18,7 @@ export class AppTaskManager extends ModelTrackingTaskManager {
   }
 
   protected override onLifecycle(event: LifecycleEventName, taskName: string, payload: LifecyclePayload): void {
-    super.onLifecycle(event, taskName, payload);
+    void super.onLifecycle(event, taskName, payload);
     if (event === 'fail') {
       console.warn(`[demo] routine "${payload.label}" (${payload.id}) failed: ${payload.error}`);
     }

@@ -52,11 +52,15 @@ function pick<T>(items: readonly T[]): T {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    // stablehand aborts the signal with a DOMException.
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal.reason as Error);
     }, { once: true });
   });
 }

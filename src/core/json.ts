@@ -25,9 +25,10 @@ function findNonJson(value: unknown, path: string, seen: Set<object>): string | 
     case 'object': {
       if (value === null) return null;
       if (seen.has(value)) return `${path} refers back to itself; JSON cannot hold cycles.`;
-      const proto = Object.getPrototypeOf(value);
+      const proto: unknown = Object.getPrototypeOf(value);
       if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
-        const name = (value as object).constructor?.name ?? 'object';
+        // Its prototype chain may lack a constructor (one that starts at Object.create(null)).
+        const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'object';
         return `${path} is a ${name}; only plain objects, arrays, strings, finite numbers, booleans and null are JSON.`;
       }
       seen.add(value);
@@ -55,6 +56,15 @@ export function toJsonValue(value: unknown): JsonValue {
   return isPlainJson(value, 0) ? (value as JsonValue) : convert(value, new Set());
 }
 
+/**
+ * `String(value)` for a value of any type. Ids and names may be objects with a `toString()` of
+ * their own (a MongoDB `ObjectId`, a driver's value class), which is what this is for; a plain
+ * object still becomes `"[object Object]"`.
+ */
+export function stringOf(value: unknown): string {
+  return String(value);
+}
+
 const MAX_PLAIN_DEPTH = 32;
 
 function isPlainJson(value: unknown, depth: number): boolean {
@@ -72,7 +82,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
         for (const item of value) if (!isPlainJson(item, depth + 1)) return false;
         return true;
       }
-      const proto = Object.getPrototypeOf(value);
+      const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       for (const key in value) {
         if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
@@ -107,10 +117,10 @@ function convert(value: unknown, seen: Set<object>): JsonValue {
     if (Array.isArray(value) || value instanceof Set) {
       return Array.from(value as Iterable<unknown>, (item) => convert(item, seen));
     }
-    const source = value instanceof Map ? Object.fromEntries(value) : value;
+    const source: object = value instanceof Map ? Object.fromEntries(value as Map<PropertyKey, unknown>) : value;
     const maybeToJson = (source as { toJSON?: () => unknown }).toJSON;
     if (typeof maybeToJson === 'function') return convert(maybeToJson.call(source), seen);
-    const out: { [key: string]: JsonValue } = {};
+    const out: Record<string, JsonValue> = {};
     for (const [key, item] of Object.entries(source)) {
       if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
       out[key] = convert(item, seen);

@@ -45,7 +45,9 @@ export interface TaskPage {
 
 /** Checks list options and applies defaults; throws {@link InvalidInputError} naming the bad value. */
 export function resolveListQuery(options: ListTasksOptions): ListQuery {
-  if (options === null || typeof options !== 'object') throw new InvalidInputError('List options must be an object.');
+  // Typed, but a JavaScript caller may pass anything.
+  const given: unknown = options;
+  if (given === null || typeof given !== 'object') throw new InvalidInputError('List options must be an object.');
   const limit = options.limit ?? DEFAULT_LIST_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
     throw new InvalidInputError(`limit must be a whole number from 1 to ${MAX_LIST_LIMIT}; got ${String(limit)}.`);

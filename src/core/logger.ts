@@ -11,7 +11,9 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
   if (typeof error === 'string') return error;
   try {
-    return JSON.stringify(error) ?? String(error);
+    // Typed as a string, but undefined for a function or a symbol.
+    const json = JSON.stringify(error) as string | undefined;
+    return json ?? String(error);
   } catch {
     return String(error);
   }

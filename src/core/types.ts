@@ -72,9 +72,10 @@ export interface TaskContext<Input extends JsonValue | undefined = JsonValue | u
   readonly signal: AbortSignal;
   /**
    * Reports progress: a percentage from 0 to 100, or an object with `percent`, `message`
-   * and any JSON keys. Cheap to call often: writes are coalesced per task.
+   * and any JSON keys. Cheap to call often: writes are coalesced per task. It is bound to its
+   * task, so it may be taken out of the context: `run: async ({ progress }) => { ... }`.
    */
-  progress(progress: number | ProgressPayload, message?: string): void;
+  progress(this: void, progress: number | ProgressPayload, message?: string): void;
 }
 
 /** Defines one kind of task. */

@@ -1,4 +1,4 @@
-import { toJsonValue } from '../core/json.js';
+import { stringOf, toJsonValue } from '../core/json.js';
 import type { JsonValue } from '../core/types.js';
 
 /** What the default `formatUser` stores when a task was launched without a user. */
@@ -14,22 +14,23 @@ export function labelOf(value: unknown): string {
   if (typeof value === 'object') {
     const record = value as Record<string, unknown>;
     for (const key of USER_NAME_KEYS) {
-      if (typeof record[key] === 'string' && record[key]) return record[key] as string;
+      if (typeof record[key] === 'string' && record[key]) return record[key];
     }
-    if (record.id !== undefined && record.id !== null) return String(record.id);
+    if (record.id !== undefined && record.id !== null) return stringOf(record.id);
     return JSON.stringify(toJsonValue(value));
   }
-  return String(value);
+  return stringOf(value);
 }
 
 /** A lock key for one affected object: see `TaskManager.lockKeysFor`. */
 export function lockKeyOf(value: unknown): string {
   if (value === null || value === undefined) return '';
-  if (typeof value !== 'object') return String(value);
+  if (typeof value !== 'object') return stringOf(value);
   const id = (value as { id?: unknown }).id;
   if (id === undefined || id === null) return JSON.stringify(toJsonValue(value));
-  const kind = (value as object).constructor?.name;
-  return `${kind && kind !== 'Object' ? kind : 'object'}:${String(id)}`;
+  // An object made with Object.create(null) has no constructor.
+  const kind = (value as { constructor?: { name: string } }).constructor?.name;
+  return `${kind && kind !== 'Object' ? kind : 'object'}:${stringOf(id)}`;
 }
 
 /** Default `formatUser`: the user's name-like field, id or string form, or "Anonymous". */

@@ -20,16 +20,19 @@ export class LifecycleListeners {
 
   /** Adds a listener (once per event); returns a function that removes it. */
   on(event: LifecycleEventName, listener: LifecycleListener): () => void {
-    if (!EVENT_NAMES.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(event)}".`);
+    // Typed as an event name, but a JavaScript caller may pass anything (a symbol, which a template would throw on).
+    const given: unknown = event;
+    if (!EVENT_NAMES.has(event)) throw new InvalidInputError(`Unknown lifecycle event "${String(given)}".`);
     if (typeof listener !== 'function') throw new InvalidInputError('A lifecycle listener must be a function.');
     let byEvent = this.wrappers.get(listener);
-    if (!byEvent) this.wrappers.set(listener, (byEvent = new Map()));
+    if (!byEvent) this.wrappers.set(listener, (byEvent = new Map<LifecycleEventName, Handler<LifecyclePayload>>()));
     if (!byEvent.has(event)) {
       const wrapper: Handler<LifecyclePayload> = (payload) => {
         try {
           // Typed as returning void, but an async listener returns a promise: its rejection
           // must be caught here, or Node would end the host process over it.
-          const outcome: unknown = listener(payload);
+          const call: (payload: LifecyclePayload) => unknown = listener;
+          const outcome = call(payload);
           if (isThenable(outcome)) outcome.then(undefined, (error: unknown) => this.failed(event, payload, 'rejected', error));
         } catch (error) {
           this.failed(event, payload, 'threw', error);

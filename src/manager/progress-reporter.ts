@@ -33,10 +33,12 @@ export class ProgressReporter {
     if (message !== undefined && typeof message !== 'string') throw new InvalidInputError('A progress message must be a string.');
     let percent: number | null;
     let payload: ProgressPayload | undefined;
+    // Typed as a number or a payload, but a JavaScript handler may pass anything (null, say).
+    const given: unknown = value;
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new InvalidInputError(`progress must be a finite number from 0 to 100; got ${value}.`);
       percent = clampPercent(value);
-    } else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    } else if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
       assertJson(value, 'progress');
       if (value.percent !== undefined && (typeof value.percent !== 'number' || !Number.isFinite(value.percent))) {
         throw new InvalidInputError('progress.percent must be a finite number from 0 to 100.');

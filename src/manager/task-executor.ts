@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/logger.js';
+import { SETTLED } from '../core/settled.js';
 import { isThenable } from '../core/thenable.js';
 import type { TaskStatus } from '../core/status.js';
 import type { RecordPatch, TaskRecord } from '../core/record.js';
@@ -10,7 +11,6 @@ import { ActiveTask } from './active-task.js';
 import { ProgressReporter } from './progress-reporter.js';
 
 const TERMINAL_EVENT = { DONE: 'complete', FAILED: 'fail', CANCELLED: 'cancel' } as const;
-const SETTLED: Promise<void> = Promise.resolve();
 
 /** What a terminal state records besides its status. */
 export interface TerminalFields {
@@ -44,7 +44,8 @@ export class TaskExecutor {
   // Tasks whose handler was aborted and is being given its grace; drain() ends their timers.
   private readonly graceful = new Set<ActiveTask>();
   private readonly progress: ProgressReporter;
-  private storeInstance: RecordStore | null = null;
+  // Set by open(): jobs reach the executor only after the manager's start() has opened the store.
+  private store!: RecordStore;
 
   /** The executor the manager hands to its runner. */
   readonly execute: JobExecutor = (job) => this.track(job);
@@ -55,7 +56,7 @@ export class TaskExecutor {
 
   /** Binds the opened store; called by the manager's `start()`. */
   open(store: RecordStore): void {
-    this.storeInstance = store;
+    this.store = store;
   }
 
   /** Whether a handler is still running (or being given its grace). */
@@ -113,7 +114,7 @@ export class TaskExecutor {
   private async adopt(job: TaskJob): Promise<void> {
     const record = await this.store.get(job.id);
     // Unknown, or already started, cancelled or finished elsewhere: nothing to run.
-    if (!record || record.status !== 'PENDING' || this.active.has(job.id)) return;
+    if (record?.status !== 'PENDING' || this.active.has(job.id)) return;
     const kind = record.taskName ?? job.taskName;
     const definition = this.host.definition(kind);
     const task = this.adoptedTask(record, kind, definition);
@@ -244,11 +245,6 @@ export class TaskExecutor {
     this.store.markCleanedUp(task.id, now, task.holdsLocks);
     this.active.delete(task.id);
     if (this.host.wants('cleanup')) this.host.emit('cleanup', task, { cleanedUp: true, timestamp: now });
-  }
-
-  private get store(): RecordStore {
-    // Jobs reach the executor only after the manager's start() has opened the store.
-    return this.storeInstance as RecordStore;
   }
 }
 

@@ -5,9 +5,10 @@ import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig,
 import type { RecordStore } from '../ports/record-store.js';
 import { assertJson } from '../core/json.js';
 import { errorMessage } from '../core/logger.js';
+import { SETTLED } from '../core/settled.js';
 import { isThenable } from '../core/thenable.js';
 import type { TaskRecord } from '../core/record.js';
-import { isTerminalStatus } from '../core/status.js';
+import { isTerminalStatus, type TaskStatus } from '../core/status.js';
 import type { TaskRunner } from '../ports/task-runner.js';
 import { ActiveTask } from './active-task.js';
 import { defaultRunner, defaultStore } from './defaults.js';
@@ -60,7 +61,7 @@ export class TaskManager {
   private readonly listeners: LifecycleListeners;
   private readonly executor: TaskExecutor;
   private storeInstance: RecordStore | null = null;
-  private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private state: ManagerState = 'new';
   private startPromise: Promise<void> | null = null;
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
@@ -85,7 +86,7 @@ export class TaskManager {
   /** Registers a task kind. Throws a `ConfigurationError` for a bad or duplicate definition. */
   define<Input extends JsonValue | undefined = JsonValue | undefined>(kind: string, definition: TaskDefinition<Input>): this {
     validateDefinition(kind, definition, this.definitions.has(kind));
-    this.definitions.set(kind, definition as unknown as TaskDefinition);
+    this.definitions.set(kind, definition);
     return this;
   }
 
@@ -187,9 +188,12 @@ export class TaskManager {
     if (this.state !== 'running') throw new ManagerStoppedError(this.state === 'new' || this.state === 'starting'
       ? 'The task manager has not been started: call start() first.' : undefined);
     const definition = this.definitions.get(kind);
-    if (!definition) throw new UnknownTaskKindError(String(kind), this.kinds);
+    // Typed as a string and an object, but JavaScript callers may pass anything.
+    const givenKind: unknown = kind;
+    const givenOptions: unknown = options;
+    if (!definition) throw new UnknownTaskKindError(String(givenKind), this.kinds);
     assertJson(input, 'input');
-    if (options === null || typeof options !== 'object') throw new InvalidInputError('launch options must be an object.');
+    if (givenOptions === null || typeof givenOptions !== 'object') throw new InvalidInputError('launch options must be an object.');
     if (options.label !== undefined && (typeof options.label !== 'string' || !options.label)) {
       throw new InvalidInputError('label must be a non-empty string.');
     }
@@ -214,16 +218,21 @@ export class TaskManager {
       task.creating = null;
     }
     if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now });
-    if (this.state !== 'running') {
+    // stop() may have begun while the record was written (TypeScript keeps the narrowing from the
+    // top of launch() across the await, hence the widening).
+    if ((this.state as ManagerState) !== 'running') {
       this.executor.finish(task, 'CANCELLED', { message: STOPPED_BEFORE_START });
       throw new ManagerStoppedError();
     }
     try {
-      await this.runner.enqueue({ id, taskName: kind, input });
+      const queued = this.runner.enqueue({ id, taskName: kind, input });
+      if (queued !== SETTLED) await queued;
     } catch (error) {
       this.executor.finish(task, 'FAILED', { error: `Could not be queued: ${errorMessage(error)}` });
       throw error;
     }
+    // A job that may run in another process is that process's to track from here on.
+    if (this.runner.inProcess !== true && task.status === 'PENDING') active.delete(id);
     return { id, taskName: kind, label, status: 'PENDING' };
   }
 
@@ -251,7 +260,9 @@ export class TaskManager {
     let task = active.get(id);
     if (task?.status === 'PENDING') {
       await this.runner.remove(id);
-      if (task.status === 'PENDING') {
+      // The task may have started while remove() ran (the widening undoes TypeScript's narrowing
+      // from before the await).
+      if ((task.status as TaskStatus) === 'PENDING') {
         this.executor.finish(task, 'CANCELLED', { message: 'Cancelled before it started' });
         return { id, status: 'CANCELLED' };
       }
@@ -308,7 +319,9 @@ export class TaskManager {
     let dashboardDataRemoved = 0;
     for (const taskName of swept.taskNames) {
       try {
-        dashboardDataRemoved += Number(await this.cleanupDashboardData(taskName)) || 0;
+        // Typed as a number, but an override written in JavaScript may return anything.
+        const removed: unknown = await this.cleanupDashboardData(taskName);
+        dashboardDataRemoved += Number(removed) || 0;
       } catch (error) {
         this.config.logger.error(`[stablehand] cleanupDashboardData("${taskName}") threw`, error);
       }
@@ -334,13 +347,14 @@ export class TaskManager {
    * A no-op here; override it for side effects and call `super.onLifecycle(...)`. Whatever it
    * throws (or rejects with) is logged and never changes the task's outcome.
    */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a no-op hook: the parameters are what an override receives
   protected onLifecycle(event: LifecycleEventName, taskName: string, payload: LifecyclePayload): void | Promise<void> {
-    void event; void taskName; void payload;
+    // Nothing to do unless a subclass overrides it.
   }
 
   /** Called once per task kind swept by `cleanupCompletedTasks()`; returns how many extra things it removed. */
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a default for overrides: the parameter is what an override receives
   protected cleanupDashboardData(taskName: string): number | Promise<number> {
-    void taskName;
     return 0;
   }
 
@@ -415,5 +429,7 @@ export class TaskManager {
     this.config.logger.error(`[stablehand] onLifecycle("${event}") ${how} for task ${id}; the task goes on`, error);
   }
 }
+
+type ManagerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 const STOPPED_BEFORE_START = 'Cancelled — the app stopped before it started';

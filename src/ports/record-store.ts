@@ -22,12 +22,17 @@ export interface RecordStore {
   /**
    * Writes a new record durably, with locks on `lockKeys` in the same transaction. Rejects with a
    * `TaskConflictError` when a non-terminal task holds any of the keys, and with a
-   * `StoreUnavailableError` when the write failed (nothing was written then).
+   * `StoreUnavailableError` when the write failed (nothing was written then). The store may keep
+   * `record` until it is written; the caller does not change it.
    */
   create(record: TaskRecord, lockKeys?: readonly string[]): Promise<void>;
   /**
    * Buffers a change to a record that must still be PENDING or RUNNING in the store: once a record
    * is terminal, later guarded writes are dropped. Never throws; failed writes are retried.
+   *
+   * The store takes `patch` over: it may keep it, merge later changes into it and add keys to it
+   * until it is written, so the caller hands over a fresh object and never reads or changes it
+   * again. (Sparing a copy per change is worth a rule on the write path.)
    */
   update(id: string, patch: RecordPatch): void;
   /** Buffers the cleanup mark (written whatever the status) and, if asked, the release of the task's locks. */

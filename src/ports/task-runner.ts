@@ -25,6 +25,14 @@ export type JobExecutor = (job: TaskJob) => Promise<void>;
  * long as both share the record store and define the job's kind.
  */
 export interface TaskRunner {
+  /**
+   * True when every job enqueued here runs in this process, through the `execute` this runner was
+   * started with. The launching manager then keeps the task's state in memory for it; otherwise
+   * it lets go of the task once it is enqueued, and whichever manager runs it reads it back from
+   * the store.
+   * @defaultValue false
+   */
+  readonly inProcess?: boolean;
   /** Starts taking jobs; each is run by calling `execute`. Jobs enqueued before wait for it. */
   start(execute: JobExecutor): Promise<void>;
   /** Queues a job; resolves once the runner has taken it (a distributed runner: once it is durable). */

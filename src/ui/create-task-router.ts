@@ -10,6 +10,7 @@ import { TaskUi, type UiRequest, type UiResponse } from './task-ui.js';
  * Options of {@link createTaskRouter}. `authorize` and `getUser` receive the Express request.
  * Every option and its default is described on {@link TaskUiOptions}.
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- a named public interface (in the docs, open to augmentation), not an alias
 export interface TaskRouterOptions extends TaskUiOptions<Request> {}
 
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -40,11 +41,11 @@ function hasBody(req: Request): boolean {
 
 function toUiRequest(req: Request, res: Response, parseJson: RequestHandler): UiRequest<Request> {
   const present = hasBody(req);
-  const id = req.params['id'];
+  const id = req.params.id;
   return {
     raw: req,
     baseUrl: req.baseUrl,
-    query: req.query as Record<string, unknown>,
+    query: req.query,
     taskId: typeof id === 'string' ? id : undefined,
     header(name) {
       const value = req.headers[name];
@@ -55,6 +56,7 @@ function toUiRequest(req: Request, res: Response, parseJson: RequestHandler): Ui
     body: { present, json: present && typeof req.is(JSON_TYPES) === 'string' },
     readJsonBody() {
       return new Promise((resolve, reject) => {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- body-parser's error is passed on as it is, for classifyError to read
         parseJson(req, res, (error?: unknown) => (error ? reject(error) : resolve(req.body as unknown)));
       });
     },
@@ -94,20 +96,20 @@ export function createTaskRouter(manager: TaskRouterManager, options?: TaskRoute
 
   const handle = (route: (req: UiRequest<Request>) => Promise<UiResponse>) =>
     async (req: Request, res: Response): Promise<void> => {
-      send(res, await route.call(ui, toUiRequest(req, res, parseJson)));
+      send(res, await route(toUiRequest(req, res, parseJson)));
     };
   const refuse = (allow: string) => (_req: Request, res: Response): void => send(res, ui.methodNotAllowed(allow));
 
   const router = express.Router({ strict: false });
-  router.get('/', handle(ui.page));
+  router.get('/', handle((req) => ui.page(req)));
   router.all('/', refuse('GET, HEAD'));
-  router.post('/run', handle(ui.run));
+  router.post('/run', handle((req) => ui.run(req)));
   router.all('/run', refuse('POST'));
-  router.get('/status', handle(ui.status));
+  router.get('/status', handle((req) => ui.status(req)));
   router.all('/status', refuse('GET, HEAD'));
-  router.get('/:id', handle(ui.detail));
+  router.get('/:id', handle((req) => ui.detail(req)));
   router.all('/:id', refuse('GET, HEAD'));
-  router.post('/:id/cancel', handle(ui.cancel));
+  router.post('/:id/cancel', handle((req) => ui.cancel(req)));
   router.all('/:id/cancel', refuse('POST'));
   // Scoped to this router, so the host's own error handling never sees (or has to know) our errors.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -23,14 +23,16 @@ export function detailText(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
   if (typeof value === 'string') return value;
   try {
-    return JSON.stringify(value, null, 2) ?? toDisplayText(value);
+    // Typed as a string, but undefined for a function or a symbol.
+    const json = JSON.stringify(value, null, 2) as string | undefined;
+    return json ?? toDisplayText(value);
   } catch {
     return toDisplayText(value);
   }
 }
 
 /** `[field, term, value]` for every row of the detail list; the script refills them by `field`. */
-function detailRows(task: TaskDetailJson): Array<[string, string, string]> {
+function detailRows(task: TaskDetailJson): [string, string, string][] {
   return [
     ['kind', 'Kind', detailText(task.kind)],
     ['message', 'Message', detailText(task.message)],

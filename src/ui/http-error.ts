@@ -90,7 +90,7 @@ export function fromManagerError(error: unknown): TaskRouterHttpError | null {
 }
 
 /** Body-parser errors carry a `type`; the ones below are the client's fault and keep their status. */
-const BODY_ERRORS: Readonly<Record<string, { status: number; code: TaskRouterErrorCode; message: string }>> = {
+const BODY_ERRORS: Readonly<Partial<Record<string, { status: number; code: TaskRouterErrorCode; message: string }>>> = {
   'entity.parse.failed': { status: 400, code: 'INVALID_JSON', message: 'The request body is not valid JSON.' },
   'entity.too.large': { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'The request body is too large.' },
   'entity.verify.failed': { status: 400, code: 'INVALID_BODY', message: 'The request body was rejected.' },

@@ -18,6 +18,6 @@ export function findMissingManagerMember(value: unknown): string | null {
   for (const name of REQUIRED_METHODS) {
     if (typeof record[name] !== 'function') return `${name}()`;
   }
-  if (!Array.isArray(record['kinds'])) return 'kinds';
+  if (!Array.isArray(record.kinds)) return 'kinds';
   return null;
 }

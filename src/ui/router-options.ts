@@ -198,7 +198,7 @@ const KNOWN_KEYS = new Set([
   'statusCacheMs', 'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger', 'layout',
 ]);
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+const SIZE_UNITS: Readonly<Partial<Record<string, number>>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 function fail(message: string): never {
   throw new ConfigurationError(`createTaskRouter: ${message}`);
@@ -219,18 +219,21 @@ function integer(value: unknown, name: string, fallback: number, min: number, ma
   return value;
 }
 
-function fn<T>(value: unknown, name: string): T | null {
+/** A function option, or null when not given; the caller states which function type it is. */
+function fn(value: unknown, name: string): AnyFunction | null {
   if (value === undefined) return null;
   if (typeof value !== 'function') fail(`${name} must be a function.`);
-  return value as T;
+  return value as AnyFunction;
 }
+
+type AnyFunction = (...args: never[]) => unknown;
 
 /** Reads a body limit given as bytes or as `'<n>b|kb|mb|gb'`. */
 export function parseByteSize(value: number | string): number | null {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value : null;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(value);
   if (!match) return null;
-  const bytes = Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
+  const bytes = Math.floor(Number(match[1]) * (SIZE_UNITS[(match.at(2) ?? 'b').toLowerCase()] ?? 1));
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
 }
 
@@ -252,17 +255,17 @@ function resolveCsrf(value: unknown): ResolvedTaskUiOptions<unknown>['csrf'] {
   for (const key of Object.keys(given)) {
     if (key !== 'secret' && key !== 'cookieName' && key !== 'headerName') fail(`csrf.${key} is not an option.`);
   }
-  const secret = given['secret'];
+  const secret = given.secret;
   if (secret !== undefined && (typeof secret !== 'string' || secret.length < 16)) {
     fail('csrf.secret must be a string of at least 16 characters.');
   }
-  const cookieName = text(given['cookieName'], 'csrf.cookieName', 'stablehand_csrf', false);
-  const headerName = text(given['headerName'], 'csrf.headerName', 'x-csrf-token', false);
+  const cookieName = text(given.cookieName, 'csrf.cookieName', 'stablehand_csrf', false);
+  const headerName = text(given.headerName, 'csrf.headerName', 'x-csrf-token', false);
   if (!HTTP_TOKEN.test(cookieName)) fail('csrf.cookieName must be a valid cookie name.');
   if (!HTTP_TOKEN.test(headerName)) fail('csrf.headerName must be a valid header name.');
   return {
     // A random per-router key is enough for one process; the option exists for several.
-    secret: (secret as string | undefined) ?? randomBytes(32).toString('base64url'),
+    secret: secret ?? randomBytes(32).toString('base64url'),
     cookieName,
     headerName: headerName.toLowerCase(),
   };
@@ -281,7 +284,9 @@ function resolveLogger(value: unknown): TaskRouterLogger {
  * so a misconfigured router fails when the host builds it rather than on some later request.
  */
 export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefined): ResolvedTaskUiOptions<Req> {
-  if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) {
+  // Typed, but a JavaScript caller may pass anything.
+  const input: unknown = options;
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
     fail('options must be an object.');
   }
   const given = (options ?? {}) as Record<string, unknown>;
@@ -289,9 +294,9 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     // Unknown keys are almost always typos ("pollInterval"), which would otherwise be silently ignored.
     if (!KNOWN_KEYS.has(key)) fail(`${key} is not an option.`);
   }
-  const readOnly = given['readOnly'];
+  const readOnly = given.readOnly;
   if (readOnly !== undefined && typeof readOnly !== 'boolean') fail('readOnly must be a boolean.');
-  const bodyLimit = given['bodyLimit'];
+  const bodyLimit = given.bodyLimit;
   let bodyLimitBytes = 4 * 1024;
   if (bodyLimit !== undefined) {
     const parsed = typeof bodyLimit === 'number' || typeof bodyLimit === 'string' ? parseByteSize(bodyLimit) : null;
@@ -299,21 +304,21 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     bodyLimitBytes = parsed;
   }
   return {
-    title: text(given['title'], 'title', DEFAULT_TEXTS.title, false),
-    heading: text(given['heading'], 'heading', DEFAULT_TEXTS.heading, false),
-    runLabel: text(given['runLabel'], 'runLabel', DEFAULT_TEXTS.runLabel, false),
-    runHint: text(given['runHint'], 'runHint', DEFAULT_TEXTS.runHint, true),
-    emptyText: text(given['emptyText'], 'emptyText', DEFAULT_TEXTS.emptyText, false),
-    kinds: resolveKinds(given['kinds']),
-    pollIntervalMs: integer(given['pollIntervalMs'], 'pollIntervalMs', 2000, 100, 3_600_000),
-    pageSize: integer(given['pageSize'], 'pageSize', 50, 1, 500),
-    statusCacheMs: integer(given['statusCacheMs'], 'statusCacheMs', 1000, 0, 60_000),
-    authorize: fn<TaskRouterAuthorize<Req>>(given['authorize'], 'authorize'),
+    title: text(given.title, 'title', DEFAULT_TEXTS.title, false),
+    heading: text(given.heading, 'heading', DEFAULT_TEXTS.heading, false),
+    runLabel: text(given.runLabel, 'runLabel', DEFAULT_TEXTS.runLabel, false),
+    runHint: text(given.runHint, 'runHint', DEFAULT_TEXTS.runHint, true),
+    emptyText: text(given.emptyText, 'emptyText', DEFAULT_TEXTS.emptyText, false),
+    kinds: resolveKinds(given.kinds),
+    pollIntervalMs: integer(given.pollIntervalMs, 'pollIntervalMs', 2000, 100, 3_600_000),
+    pageSize: integer(given.pageSize, 'pageSize', 50, 1, 500),
+    statusCacheMs: integer(given.statusCacheMs, 'statusCacheMs', 1000, 0, 60_000),
+    authorize: fn(given.authorize, 'authorize') as TaskRouterAuthorize<Req> | null,
     readOnly: readOnly === true,
     bodyLimitBytes,
-    getUser: fn<(req: Req) => unknown>(given['getUser'], 'getUser'),
-    csrf: resolveCsrf(given['csrf']),
-    logger: resolveLogger(given['logger']),
-    layout: fn<(page: TaskPageLayoutInput) => string>(given['layout'], 'layout'),
+    getUser: fn(given.getUser, 'getUser') as ((req: Req) => unknown) | null,
+    csrf: resolveCsrf(given.csrf),
+    logger: resolveLogger(given.logger),
+    layout: fn(given.layout, 'layout') as ((page: TaskPageLayoutInput) => string) | null,
   };
 }

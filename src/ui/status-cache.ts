@@ -33,7 +33,7 @@ export class StatusCache<T> {
     if (this.#ttlMs === 0) return compute();
     const now = Date.now();
     const entry = this.#entries.get(key);
-    if (entry && entry.version === this.#version && now - entry.at < this.#ttlMs) return entry.value;
+    if (entry?.version === this.#version && now - entry.at < this.#ttlMs) return entry.value;
     // Keys come from query strings, so the map is bounded against a client cycling cursors.
     if (this.#entries.size >= this.#maxEntries) this.#entries.clear();
     const version = this.#version;

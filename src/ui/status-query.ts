@@ -1,6 +1,5 @@
-import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT } from '../core/list-query.js';
+import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type ListTasksOptions } from '../core/list-query.js';
 import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
-import type { TaskListRequest } from '../ports/task-manager-port.js';
 import { TaskRouterHttpError } from './http-error.js';
 
 
@@ -40,10 +39,10 @@ function parseStatuses(raw: unknown): TaskStatus[] | undefined {
  * Turns the query string of `GET status/` into a manager query, refusing anything malformed with
  * a 400 `INVALID_QUERY` rather than guessing. Unknown parameters (cache busters) are ignored.
  */
-export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number): TaskListRequest {
-  const request: TaskListRequest = { limit: defaultLimit };
+export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number): ListTasksOptions {
+  const request: ListTasksOptions = { limit: defaultLimit };
 
-  const statuses = parseStatuses(query['status']);
+  const statuses = parseStatuses(query.status);
   if (statuses) request.status = statuses;
 
   const limit = single(query, 'limit');

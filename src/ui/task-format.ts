@@ -84,11 +84,15 @@ export function formatTimestamp(iso: string | null): string {
 export function toDisplayText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
+  // Any other value, stringified as it comes (a custom store might hand over anything).
+  const other: unknown = value;
   try {
-    return JSON.stringify(value) ?? String(value);
+    // Typed as a string, but undefined for a function or a symbol.
+    const json = JSON.stringify(other) as string | undefined;
+    return json ?? String(other);
   } catch {
     // A cyclic or BigInt-bearing value cannot come from a JSON column, but a custom store might hand one over.
-    return String(value);
+    return String(other);
   }
 }
 

@@ -116,7 +116,7 @@ export class TaskUi<Req> {
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new TaskRouterHttpError(400, 'INVALID_BODY', 'The body must be a JSON object such as {"kind": "..."}.');
       }
-      const given = (body as Record<string, unknown>)['kind'];
+      const given = (body as Record<string, unknown>).kind;
       if (given !== undefined && (typeof given !== 'string' || given === '')) {
         throw new TaskRouterHttpError(400, 'INVALID_BODY', '"kind" must be a non-empty string.');
       }
@@ -127,7 +127,7 @@ export class TaskUi<Req> {
       throw new TaskRouterHttpError(503, 'NO_KINDS', 'No task kinds are available to run.');
     }
     if (kind === undefined) {
-      kind = offered[Math.floor(Math.random() * offered.length)] as string;
+      kind = offered[Math.floor(Math.random() * offered.length)];
     } else if (!offered.includes(kind)) {
       throw new TaskRouterHttpError(400, 'UNKNOWN_KIND', `Unknown task kind. Offered kinds: ${offered.join(', ')}.`);
     }
@@ -147,7 +147,7 @@ export class TaskUi<Req> {
     const task = toTaskDetail(record);
     if (!req.wantsHtml) {
       const response = this.#cacheableJson(req, JSON.stringify(task));
-      response.headers['Vary'] = 'Accept';
+      response.headers.Vary = 'Accept';
       return response;
     }
     const canCancel = await this.#mayShow(req, 'cancel', id);

@@ -60,7 +60,7 @@ export function isoOrNull(value: Date | null | undefined): string | null {
 /** The percentage in a record's progress column, whether it holds a number or a whole payload. */
 export function progressPercent(progress: TaskRecord['progress']): number | null {
   let value: unknown = progress;
-  if (typeof progress === 'object' && progress !== null && !Array.isArray(progress)) value = progress['percent'];
+  if (typeof progress === 'object' && progress !== null && !Array.isArray(progress)) value = progress.percent;
   if (typeof value !== 'number' || !Number.isFinite(value)) return null;
   return Math.min(100, Math.max(0, value));
 }

@@ -36,10 +36,10 @@ for (const engine of engines) {
       const dataSource = await dataSourceFor();
       const manager = track(new ModelTrackingTaskManager({ dataSource, progressIntervalMs: 0 }));
       manager.define('report', { label: 'Monthly report', run: ({ progress }) => { progress(60, 'totals'); return { pages: 4, note: 'ünïcödé ✓' }; } });
-      manager.define('broken', { label: 'Broken', run: async () => { throw new Error('printer on fire'); } });
+      manager.define('broken', { label: 'Broken', run: () => Promise.reject(new Error('printer on fire')) });
       await manager.start();
       const completions = new Map<string, Date>();
-      manager.on('complete', (event) => completions.set(event.id, event.completedAt as Date));
+      manager.on('complete', (event) => completions.set(event.id, event.completedAt!));
       const ok = await manager.launch('report', { month: '2026-10' }, { user: 'ann', affected: ['report:10'] });
       const bad = await manager.launch('broken');
       const done = await terminal(manager, ok.id);

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import 'reflect-metadata';
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { MemoryRecordStore, TypeOrmRecordStore, stablehandEntities, type RecordStore } from '../../src/index.js';
 import { tempDir } from '../helpers/data-sources.js';
 import { ensureMysqlDatabase, ensurePostgresSchema, suiteNamespace } from '../helpers/namespaces.js';
@@ -91,7 +91,7 @@ export function storeFixtures(): StoreFixture[] {
         return store;
       },
       openAnother: () => Promise.reject(new Error('a memory store is not shared')),
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     },
     typeOrmFixture('TypeOrmRecordStore on better-sqlite3', null, async () => {
       const source = new DataSource({ type: 'better-sqlite3', database: file(), enableWAL: true, entities: stablehandEntities });
@@ -102,7 +102,7 @@ export function storeFixtures(): StoreFixture[] {
       'TypeOrmRecordStore on node-sqlite3 (TypeORM 0.3)',
       legacy ? null : 'the typeorm-03 dev dependency is not installed, so the node-sqlite3 store suite is skipped',
       async () => {
-        const source = new (legacy as NonNullable<typeof legacy>).DataSource({ type: 'sqlite', database: file(), entities: stablehandEntities });
+        const source = new (legacy!).DataSource({ type: 'sqlite', database: file(), entities: stablehandEntities });
         await source.initialize();
         return source;
       },
@@ -112,8 +112,8 @@ export function storeFixtures(): StoreFixture[] {
       POSTGRES_URL ? null : 'STABLEHAND_TEST_POSTGRES_URL is not set, so the PostgreSQL store suite is skipped',
       async () => {
         const schema = suiteNamespace();
-        await ensurePostgresSchema(POSTGRES_URL as string, schema);
-        const source = new DataSource({ type: 'postgres', url: POSTGRES_URL, schema, entities: stablehandEntities } as DataSourceOptions);
+        await ensurePostgresSchema(POSTGRES_URL!, schema);
+        const source = new DataSource({ type: 'postgres', url: POSTGRES_URL, schema, entities: stablehandEntities });
         await source.initialize();
         return source;
       },
@@ -123,10 +123,10 @@ export function storeFixtures(): StoreFixture[] {
       MYSQL_URL ? null : 'STABLEHAND_TEST_MYSQL_URL is not set, so the MariaDB/MySQL store suite is skipped',
       async () => {
         const database = suiteNamespace();
-        await ensureMysqlDatabase(MYSQL_URL as string, database);
-        const url = new URL(MYSQL_URL as string);
+        await ensureMysqlDatabase(MYSQL_URL!, database);
+        const url = new URL(MYSQL_URL!);
         url.pathname = `/${database}`;
-        const source = new DataSource({ type: 'mysql', url: url.href, charset: 'utf8mb4', entities: stablehandEntities } as DataSourceOptions);
+        const source = new DataSource({ type: 'mysql', url: url.href, charset: 'utf8mb4', entities: stablehandEntities });
         await source.initialize();
         return source;
       },

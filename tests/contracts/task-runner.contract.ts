@@ -17,7 +17,7 @@ function job(n: number): TaskJob {
 
 /** An executor whose jobs each wait until the test releases them. */
 function gatedExecutor() {
-  const gates = new Map<string, ReturnType<typeof deferred>>();
+  const gates = new Map<string, { resolve(): void }>();
   const seen: TaskJob[] = [];
   let running = 0;
   let peak = 0;
@@ -46,7 +46,7 @@ function gatedExecutor() {
 export function taskRunnerContract(fixture: RunnerFixture): void {
   describe(`TaskRunner contract: ${fixture.name}`, () => {
     const runners: TaskRunner[] = [];
-    const executors: Array<ReturnType<typeof gatedExecutor>> = [];
+    const executors: ReturnType<typeof gatedExecutor>[] = [];
     afterEach(async () => {
       for (const executor of executors.splice(0)) executor.releaseAll();
       for (const runner of runners.splice(0)) await runner.stop();

@@ -40,7 +40,7 @@ describe('managers on a distributed runner: a job runs on a manager that did not
     };
     const web = await make(webConcurrency);
     const worker = await make(workerConcurrency);
-    const ran: Array<{ id: string; on: string }> = [];
+    const ran: { id: string; on: string }[] = [];
     const gate = deferred();
     for (const [name, node] of [['web', web], ['worker', worker]] as const) {
       if (name === 'worker' && !defineOnWorker) continue;
@@ -61,7 +61,7 @@ describe('managers on a distributed runner: a job runs on a manager that did not
 
   it('runs tasks launched by a web process that runs nothing itself, records them and emits their events there', async () => {
     const { web, worker, ran, gate } = await cluster(0, 3);
-    const events: Array<{ event: LifecycleEventName; id: string }> = [];
+    const events: { event: LifecycleEventName; id: string }[] = [];
     for (const event of ['start', 'progress', 'complete', 'cleanup'] as const) worker.manager.on(event, (payload) => events.push({ event, id: payload.id }));
     const launched = [];
     for (let n = 0; n < 6; n++) launched.push(await web.manager.launch('export', { n }, { user: 'ann', affected: [`order:${n}`] }));

@@ -30,8 +30,8 @@ async function startDemo(env: Record<string, string>): Promise<Demo> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await waitFor(() => output.includes('stablehand demo:') || child.exitCode !== null, 20_000, 'the demo to listen');
   if (child.exitCode !== null) throw new Error(`the demo exited: ${output}`);
   return { child, origin: `http://127.0.0.1:${port}`, output: () => output };

@@ -10,7 +10,7 @@ import { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
 import { ControlledTasks, XSS_LABEL, XSS_RESULT, recordingLogger, waitFor } from '../ui/helpers.js';
 
-const CHROMIUM_CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)));
 if (!chromiumPath) {
   console.warn('[e2e] skipping the browser tests: no Chromium found (set CHROMIUM_PATH or install the chromium package).');
@@ -72,10 +72,12 @@ describeBrowser('the task page in headless Chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
-    await new Promise((done) => server?.close(done));
-    for (const t of [queueTasks, tasks]) for (const id of t?.gates.keys() ?? []) t.release(id);
-    await Promise.all([queue?.stop({ graceMs: 0 }), manager?.stop({ graceMs: 0 })]);
+    // beforeAll may have failed part-way, leaving any of these unset.
+    await (context as BrowserContext | undefined)?.close();
+    await new Promise((done) => (server as Server | undefined)?.close(done));
+    for (const t of [queueTasks, tasks] as (ControlledTasks | undefined)[]) for (const id of t?.gates.keys() ?? []) t?.release(id);
+    const managers: (TaskManager | undefined)[] = [queue, manager];
+    await Promise.all(managers.filter((m) => m !== undefined).map((m) => m.stop({ graceMs: 0 })));
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -91,7 +93,8 @@ describeBrowser('the task page in headless Chromium', () => {
   }
 
   afterEach(async () => {
-    await page?.close();
+    // Unset if no test has opened a page yet.
+    await (page as Page | undefined)?.close();
   });
 
   function row(id: string) {
@@ -210,7 +213,7 @@ describeBrowser('the task page in headless Chromium', () => {
       await new Promise((done) => setTimeout(done, 2500));
       expect(failedPolls.length).toBeGreaterThanOrEqual(2);
       expect(failedPolls.length).toBeLessThanOrEqual(4);
-      const gaps = failedPolls.slice(1).map((at, i) => at - (failedPolls[i] as number));
+      const gaps = failedPolls.slice(1).map((at, i) => at - failedPolls[i]);
       expect(gaps[gaps.length - 1]).toBeGreaterThan(POLL_MS * 3);
       expect(await notice.textContent()).toMatch(/^Last updated (just now|\d+ s ago) — reconnecting$/);
       expect(await mine.locator('.sh-badge').textContent()).toBe('Running');

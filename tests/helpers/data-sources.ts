@@ -38,7 +38,7 @@ async function openWith(base: DataSourceOptions, entities: EntityLike[], synchro
     entities: [...stablehandEntities, ...entities],
     migrations: [CreateStablehandTables1732000000000],
     logging: false,
-  } as DataSourceOptions);
+  });
   await dataSource.initialize();
   if (base.type !== 'better-sqlite3') {
     // Server databases outlive the test: start every suite from empty tables.
@@ -52,8 +52,7 @@ async function openWith(base: DataSourceOptions, entities: EntityLike[], synchro
 }
 
 function tableOf(entity: EntityLike): string {
-  const schema = entity as EntitySchema;
-  if (schema.options?.tableName) return schema.options.tableName;
+  if (typeof entity !== 'function' && entity.options.tableName) return entity.options.tableName;
   const name = (entity as { name: string }).name;
   return name.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
 }
@@ -73,7 +72,7 @@ function server(name: 'postgres' | 'mysql', variable: string, type: 'postgres' |
   return {
     name,
     skipReason: url ? null : `${variable} is not set, so the ${name} suite is skipped`,
-    open: (entities = [], options = {}) => openWith({ type, url, ...(type === 'mysql' ? { charset: 'utf8mb4' } : {}) } as DataSourceOptions,
+    open: (entities = [], options = {}) => openWith({ type, url, ...(type === 'mysql' ? { charset: 'utf8mb4' } : {}) },
       entities, options.synchronize ?? true),
   };
 }

@@ -13,7 +13,7 @@ export interface ManagerKind {
 
 export const memoryKind: ManagerKind = {
   name: 'TaskManager on MemoryRecordStore',
-  create: async (options = {}) => ({ manager: new TaskManager(options), dataSource: null }),
+  create: (options = {}) => Promise.resolve({ manager: new TaskManager(options), dataSource: null }),
 };
 
 export const sqliteKind: ManagerKind = {
@@ -25,8 +25,8 @@ export const sqliteKind: ManagerKind = {
 };
 
 /** Records every lifecycle event a manager emits, in order. */
-export function recordEvents(manager: TaskManager): Array<{ event: LifecycleEventName; payload: LifecyclePayload }> {
-  const seen: Array<{ event: LifecycleEventName; payload: LifecyclePayload }> = [];
+export function recordEvents(manager: TaskManager): { event: LifecycleEventName; payload: LifecyclePayload }[] {
+  const seen: { event: LifecycleEventName; payload: LifecyclePayload }[] = [];
   for (const event of ['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup'] as const) {
     manager.on(event, (payload) => seen.push({ event, payload }));
   }

@@ -15,7 +15,9 @@ const require = createRequire(import.meta.url);
 
 /** Creates the PostgreSQL schema `name` if it is missing. */
 export async function ensurePostgresSchema(url: string, name: string): Promise<void> {
-  const { Client } = require('pg') as typeof import('pg');
+  const { Client } = require('pg') as {
+    Client: new (options: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
+  };
   const client = new Client({ connectionString: url });
   await client.connect();
   try {

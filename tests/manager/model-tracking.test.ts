@@ -26,12 +26,12 @@ class ImportTaskManager extends ModelTrackingTaskManager {
   }
 
   protected override formatPayload(value: unknown, key: 'input' | 'result' | 'progress'): JsonValue {
-    if (key === 'input' && value && typeof value === 'object') return { ...(value as object), token: '[redacted]' };
+    if (key === 'input' && value && typeof value === 'object') return { ...value, token: '[redacted]' };
     return super.formatPayload(value, key);
   }
 
   protected override onLifecycle(event: LifecycleEventName, taskName: string, payload: LifecyclePayload): void {
-    super.onLifecycle(event, taskName, payload);
+    void super.onLifecycle(event, taskName, payload);
     if (event === 'fail') this.sideEffects.push(`ops notified: ${taskName} failed: ${payload.error}`);
     if (event === 'complete') throw new Error('notifier is down');
   }
@@ -43,7 +43,8 @@ describe('ModelTrackingTaskManager with a host entity', () => {
   afterEach(async () => {
     await manager?.stop({ graceMs: 100 });
     manager = undefined;
-    await dataSource?.destroy();
+    // Unset when a test failed before opening it.
+    await (dataSource as DataSource | undefined)?.destroy();
   });
 
   const rows = () => dataSource.query('SELECT * FROM import_job ORDER BY uuid');
@@ -55,9 +56,9 @@ describe('ModelTrackingTaskManager with a host entity', () => {
     manager = tracked;
     manager.define('import', {
       label: 'Import',
-      run: async ({ progress }) => {
+      run: ({ progress }) => {
         progress({ percent: 25, message: 'parsing', sheet: 'Orders' });
-        return { imported: 12 };
+        return Promise.resolve({ imported: 12 });
       },
     });
     manager.define('explode', { label: 'Explode', run: () => { throw new Error('bad CSV header'); } });
@@ -113,7 +114,7 @@ describe('ModelTrackingTaskManager with a host entity', () => {
     dataSource = await sqlite.open([ImportJob]);
     const fieldMap = { ...importJobFieldMap, ...(options as { fieldMap?: object }).fieldMap };
     manager = new ModelTrackingTaskManager({
-      dataSource, entity: ImportJob, fieldMap: fieldMap as never, statusValues: (options as { statusValues?: object }).statusValues as never,
+      dataSource, entity: ImportJob, fieldMap, statusValues: (options as { statusValues?: object }).statusValues as never,
     });
     const error = await manager.start().then(() => null, (e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);

@@ -30,7 +30,7 @@ describe('a misbehaving host cannot break a task', () => {
     });
     managers.push(manager);
     manager.define('sync', { label: 'Sync', run: () => ({ n: 1 }) });
-    manager.define('async', { label: 'Async', run: async () => ({ n: 2 }) });
+    manager.define('async', { label: 'Async', run: () => Promise.resolve({ n: 2 }) });
     await manager.start();
     const a = await manager.launch('sync', null, { user: { username: 'ann' } });
     const b = await manager.launch('async');
@@ -118,6 +118,7 @@ describe('a misbehaving host cannot break a task', () => {
 interface NoteRow { id: string; status: string; label: string; message: string | null; createdAt: Date }
 
 /** A host table whose CHECK constraints refuse long labels and long messages. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- TypeORM declares EntitySchemaOptions as a class but takes plain option objects
 const StrictNote = new EntitySchema<NoteRow>({
   name: 'StrictNote',
   tableName: 'strict_note',
@@ -136,7 +137,7 @@ describe('writes the database refuses for good', () => {
     const dataSource = await sqlite.open([StrictNote]);
     const logger = recordingLogger();
     const manager = new ModelTrackingTaskManager({ dataSource, entity: StrictNote, logger, progressIntervalMs: 0 });
-    manager.define('note', { label: 'Note', run: ({ progress, input }) => { progress(50, String(input)); return 'ok'; } });
+    manager.define('note', { label: 'Note', run: ({ progress, input }) => { progress(50, input as string); return 'ok'; } });
     await manager.start();
     const launches = await Promise.allSettled([
       manager.launch('note', 'short'),

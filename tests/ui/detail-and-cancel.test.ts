@@ -20,7 +20,7 @@ describe('GET /:id/', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['vary']).toBe('Accept');
+    expect(res.headers.vary).toBe('Accept');
     expect(res.body).toMatchObject({
       id: launched.id,
       kind: 'quick',
@@ -42,7 +42,7 @@ describe('GET /:id/', () => {
     const app = hostApp(manager);
     const first = await request(app).get(`/tasks/${launched.id}`);
     expect(first.status).toBe(200);
-    const second = await request(app).get(`/tasks/${launched.id}`).set('If-None-Match', first.headers['etag'] as string);
+    const second = await request(app).get(`/tasks/${launched.id}`).set('If-None-Match', first.headers.etag);
     expect(second.status).toBe(304);
   });
 
@@ -68,7 +68,7 @@ describe('GET /:id/', () => {
     expect(res.text).toContain('<a href="/tasks/">← Stable Routines</a>');
     // A finished task has nothing to cancel.
     expect(res.text).toMatch(/class="sh-cancel"[^>]* hidden>/);
-    expect(pageData(res.text)['taskUrl']).toBe(`/tasks/${launched.id}/`);
+    expect(pageData(res.text).taskUrl).toBe(`/tasks/${launched.id}/`);
   });
 
   it('shows progress and a cancel button for a running task', async () => {
@@ -89,7 +89,7 @@ describe('GET /:id/', () => {
     expect(res.text).toContain('&lt;i&gt;Discord&lt;/i&gt;');
     expect(res.text).not.toContain('<i>');
     expect(res.text.match(/<script/g)).toHaveLength(2);
-    expect((pageData(res.text)['task'] as { result: string }).result).toBe(XSS_RESULT);
+    expect((pageData(res.text).task as { result: string }).result).toBe(XSS_RESULT);
   });
 
   it('answers 404 for an unknown id, in JSON even for browsers', async () => {
@@ -182,6 +182,6 @@ describe('POST /:id/cancel/', () => {
   it('answers 405 for other methods', async () => {
     const res = await request(hostApp(manager)).get('/tasks/abc/cancel/');
     expect(res.status).toBe(405);
-    expect(res.headers['allow']).toBe('POST');
+    expect(res.headers.allow).toBe('POST');
   });
 });

@@ -51,7 +51,8 @@ export class ControlledTasks {
       this.started.add(id);
       const gate = this.gate(id);
       return new Promise<string>((resolve, reject) => {
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        // stablehand aborts the signal with a DOMException.
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
         gate.promise.then(resolve, reject);
       });
     };
@@ -70,7 +71,7 @@ export class ControlledTasks {
         throw new Error('The brass polish ran out');
       },
     });
-    manager.define('xss', { label: XSS_LABEL, run: async () => XSS_RESULT });
+    manager.define('xss', { label: XSS_LABEL, run: () => Promise.resolve(XSS_RESULT) });
     manager.define('progress', {
       label: 'Counting sugar-cube tins',
       run: (ctx) => {
@@ -91,7 +92,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, 
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -131,6 +132,7 @@ export function hostApp(manager: TaskManager, options: TaskRouterOptions = {}, m
   const app = express() as Express & { escaped: unknown[] };
   app.escaped = [];
   app.use(mount, createTaskRouter(manager, options));
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express tells error middleware by its four parameters
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     app.escaped.push(error);
     res.status(599).send('escaped');
@@ -142,7 +144,7 @@ export function hostApp(manager: TaskManager, options: TaskRouterOptions = {}, m
 export async function csrfFor(app: Express, mount = '/tasks'): Promise<{ cookie: string; token: string; headerName: string }> {
   const res = await request(app).get(`${mount}/`).set('Accept', 'text/html');
   const data = pageData(res.text);
-  const csrf = data['csrf'] as { token: string; headerName: string };
+  const csrf = data.csrf as { token: string; headerName: string };
   const setCookie = res.headers['set-cookie'] as unknown as string[] | undefined;
   const cookie = (setCookie?.[0] ?? '').split(';')[0] ?? '';
   return { cookie, token: csrf.token, headerName: csrf.headerName };

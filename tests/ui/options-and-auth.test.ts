@@ -4,12 +4,11 @@ import { ConfigurationError } from '../../src/core/errors.js';
 import type { TaskRouterManager } from '../../src/ports/task-manager-port.js';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
-import { csrfFor, hostApp, recordingLogger, startManager, useStartedManager, type ControlledTasks } from './helpers.js';
+import { csrfFor, hostApp, recordingLogger, useStartedManager } from './helpers.js';
 
 let manager: TaskManager;
-let tasks: ControlledTasks;
 
-useStartedManager((started) => ({ manager, tasks } = started));
+useStartedManager((started) => ({ manager } = started));
 
 describe('option checks at construction', () => {
   it.each<[string, unknown]>([
@@ -77,9 +76,9 @@ describe('authorize', () => {
   it('is asked for each route with the action and task id', async () => {
     const calls: string[] = [];
     const app = hostApp(manager, {
-      authorize: async (req, action, context) => {
+      authorize: (req, action, context) => {
         if (context.purpose === 'request') calls.push(`${req.method} ${action} ${context.taskId ?? '-'}`);
-        return true;
+        return Promise.resolve(true);
       },
     });
     const csrf = await csrfFor(app);
@@ -124,7 +123,7 @@ describe('authorize', () => {
   });
 
   it("answers 401 UNAUTHENTICATED for 'unauthenticated', before the CSRF check", async () => {
-    const app = hostApp(manager, { authorize: async (req) => (req.get('authorization') ? true : 'unauthenticated') });
+    const app = hostApp(manager, { authorize: (req) => Promise.resolve(req.get('authorization') ? true : 'unauthenticated') });
     const page = await request(app).get('/tasks/');
     expect(page.status).toBe(401);
     expect(page.body.error.code).toBe('UNAUTHENTICATED');
@@ -151,7 +150,7 @@ describe('authorize', () => {
     expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'Internal error.' } });
     expect(res.text).not.toContain('secret');
     expect(logger.errors).toHaveLength(1);
-    expect(String((logger.errors[0]?.[1] as Error).message)).toContain('session store down');
+    expect((logger.errors[0]?.[1] as Error).message).toContain('session store down');
     expect(app.escaped).toEqual([]);
   });
 });
@@ -174,9 +173,8 @@ describe('readOnly', () => {
 
 describe('server faults', () => {
   function brokenManager(): TaskRouterManager {
-    const fail = async (): Promise<never> => {
-      throw new TypeError("Cannot read properties of undefined (reading 'rows') at Store.list (/app/store.js:1:1)");
-    };
+    const fail = (): Promise<never> =>
+      Promise.reject(new TypeError("Cannot read properties of undefined (reading 'rows') at Store.list (/app/store.js:1:1)"));
     return { kinds: ['quick'], launch: fail, cancel: fail, getTask: fail, listTasks: fail };
   }
 
@@ -218,7 +216,7 @@ describe('hostile requests', () => {
     const running = await manager.launch('hold');
     const app = hostApp(manager);
     const csrf = await csrfFor(app);
-    const attempts: Array<() => request.Test> = [
+    const attempts: (() => request.Test)[] = [
       () => request(app).get('/tasks/status/?status[]=DONE'),
       () => request(app).get('/tasks/status/?limit=1e3'),
       () => request(app).get('/tasks/status/?before=%00%ff'),

@@ -90,7 +90,7 @@ describe('GET / (the page)', () => {
     const app = hostApp(manager);
     const first = await request(app).get('/tasks/');
     const second = await request(app).get('/tasks/');
-    const csp = first.headers['content-security-policy'] as string;
+    const csp = first.headers['content-security-policy'];
     expect(csp).toContain("default-src 'none'");
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).not.toContain('unsafe-eval');
@@ -99,7 +99,7 @@ describe('GET / (the page)', () => {
     expect(nonceOf(csp, 'style-src')).toBe(scriptNonce);
     expect(first.text).toContain(`<script nonce="${scriptNonce}">`);
     expect(first.text).toContain(`<style nonce="${scriptNonce}">`);
-    expect(nonceOf(second.headers['content-security-policy'] as string, 'script-src')).not.toBe(scriptNonce);
+    expect(nonceOf(second.headers['content-security-policy'], 'script-src')).not.toBe(scriptNonce);
     expect(first.headers['x-content-type-options']).toBe('nosniff');
     expect(first.headers['cache-control']).toBe('no-store');
     // No tag may load anything from elsewhere.
@@ -110,14 +110,14 @@ describe('GET / (the page)', () => {
   it('sets the CSRF cookie scoped to the mount point, and keeps a valid one', async () => {
     const app = hostApp(manager, {}, '/admin/stable');
     const res = await request(app).get('/admin/stable/');
-    const cookie = (res.headers['set-cookie'] as unknown as string[])[0] as string;
+    const cookie = (res.headers['set-cookie'] as unknown as string[])[0];
     expect(cookie).toMatch(/^stablehand_csrf=[\w-]+\.[\w-]+; Path=\/admin\/stable; SameSite=Strict; HttpOnly$/);
-    const token = (pageData(res.text)['csrf'] as { token: string }).token;
+    const token = (pageData(res.text).csrf as { token: string }).token;
     expect(cookie.split(';')[0]).toBe(`stablehand_csrf=${token}`);
 
-    const again = await request(app).get('/admin/stable/').set('Cookie', cookie.split(';')[0] as string);
+    const again = await request(app).get('/admin/stable/').set('Cookie', cookie.split(';')[0]);
     expect(again.headers['set-cookie']).toBeUndefined();
-    expect((pageData(again.text)['csrf'] as { token: string }).token).toBe(token);
+    expect((pageData(again.text).csrf as { token: string }).token).toBe(token);
 
     const forged = await request(app).get('/admin/stable/').set('Cookie', 'stablehand_csrf=abc.def');
     expect(forged.headers['set-cookie']).toBeDefined();
@@ -138,9 +138,9 @@ describe('GET / (the page)', () => {
       const res = await request(app).get(`${base}/`);
       expect(res.status).toBe(200);
       const data = pageData(res.text);
-      expect(data['base']).toBe(base);
-      expect(data['statusUrl']).toBe(`${base}/status/?limit=50`);
-      expect(data['runUrl']).toBe(`${base}/run/`);
+      expect(data.base).toBe(base);
+      expect(data.statusUrl).toBe(`${base}/status/?limit=50`);
+      expect(data.runUrl).toBe(`${base}/run/`);
       expect(res.text).toContain(`<a class="sh-name" href="${base}/${running.id}/">`);
       if (mount === '/') expect((res.headers['set-cookie'] as unknown as string[])[0]).toContain('Path=/;');
     }
@@ -151,11 +151,11 @@ describe('GET / (the page)', () => {
     const app = hostApp(manager, {}, '/org/:org/tasks');
     const res = await request(app).get('/org/a;Domain=evil"x<y/tasks/');
     expect(res.status).toBe(200);
-    const cookie = (res.headers['set-cookie'] as unknown as string[])[0] as string;
+    const cookie = (res.headers['set-cookie'] as unknown as string[])[0];
     // The client already percent-encodes `"` and `<`; a raw `;` would end the Path attribute.
     expect(cookie).toContain('Path=/org/a%3BDomain=evil%22x%3Cy/tasks;');
     expect(cookie).not.toMatch(/;\s*Domain=/i);
-    expect(pageData(res.text)['runUrl']).toBe('/org/a%3BDomain=evil%22x%3Cy/tasks/run/');
+    expect(pageData(res.text).runUrl).toBe('/org/a%3BDomain=evil%22x%3Cy/tasks/run/');
   });
 
   it('applies the text options', async () => {
@@ -178,10 +178,10 @@ describe('GET / (the page)', () => {
   it('passes the polling interval and page size to the script', async () => {
     const res = await request(hostApp(manager, { pollIntervalMs: 750, pageSize: 20 })).get('/tasks/');
     const data = pageData(res.text);
-    expect(data['pollIntervalMs']).toBe(750);
-    expect(data['statusUrl']).toBe('/tasks/status/?limit=20');
+    expect(data.pollIntervalMs).toBe(750);
+    expect(data.statusUrl).toBe('/tasks/status/?limit=20');
     const defaults = pageData((await request(hostApp(manager)).get('/tasks/')).text);
-    expect(defaults['pollIntervalMs']).toBe(2000);
+    expect(defaults.pollIntervalMs).toBe(2000);
   });
 
   it('shows no run bar or cancel buttons, and sets no cookie, when read-only', async () => {
@@ -192,8 +192,8 @@ describe('GET / (the page)', () => {
     expect(res.text).not.toContain('class="sh-cancel"');
     expect(res.text).toContain(`data-id="${running.id}"`);
     expect(res.headers['set-cookie']).toBeUndefined();
-    expect(pageData(res.text)['csrf']).toBeNull();
-    expect(pageData(res.text)['canCancel']).toBe(false);
+    expect(pageData(res.text).csrf).toBeNull();
+    expect(pageData(res.text).canCancel).toBe(false);
     tasks.release(running.id);
   });
 
@@ -229,16 +229,16 @@ describe('GET / (the page)', () => {
     expect(block).not.toMatch(/[<>]/);
     expect(res.text).not.toContain('<b>');
     const data = pageData(res.text);
-    const [task] = data['tasks'] as Array<{ label: string; result: string }>;
-    expect(task?.label).toBe(XSS_LABEL);
-    expect(task?.result).toBe(XSS_RESULT);
+    const [task] = data.tasks as { label: string; result: string }[];
+    expect(task.label).toBe(XSS_LABEL);
+    expect(task.result).toBe(XSS_RESULT);
   });
 
   it('works without CSRF when it is turned off', async () => {
     const app = hostApp(manager, { csrf: false });
     const res = await request(app).get('/tasks/');
     expect(res.headers['set-cookie']).toBeUndefined();
-    expect(pageData(res.text)['csrf']).toBeNull();
+    expect(pageData(res.text).csrf).toBeNull();
     const run = await request(app).post('/tasks/run/').send({ kind: 'quick' });
     expect(run.status).toBe(201);
   });

@@ -1,12 +1,11 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
-import { csrfFor, csrfPoster, hostApp, runViaHttp, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
+import { csrfFor, csrfPoster, hostApp, runViaHttp, useStartedManager, waitFor } from './helpers.js';
 
 let manager: TaskManager;
-let tasks: ControlledTasks;
 
-useStartedManager((started) => ({ manager, tasks } = started));
+useStartedManager((started) => ({ manager } = started));
 
 describe('POST /run/', () => {
   it('launches the named kind and answers 201 with id, label and PENDING', async () => {
@@ -16,7 +15,7 @@ describe('POST /run/', () => {
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.body).toEqual({ id: expect.any(String), label: 'Restocking hay loft', status: 'PENDING' });
-    expect(res.headers['location']).toBe(`/tasks/${res.body.id}/`);
+    expect(res.headers.location).toBe(`/tasks/${res.body.id}/`);
     const record = await manager.getTask(res.body.id as string);
     expect(record?.taskName).toBe('hold');
   });
@@ -216,7 +215,7 @@ describe('POST /run/', () => {
   it('answers 405 with Allow for other methods', async () => {
     const res = await request(hostApp(manager)).get('/tasks/run/');
     expect(res.status).toBe(405);
-    expect(res.headers['allow']).toBe('POST');
+    expect(res.headers.allow).toBe('POST');
     expect(res.body.error.code).toBe('METHOD_NOT_ALLOWED');
   });
 

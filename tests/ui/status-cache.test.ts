@@ -2,8 +2,9 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
-import type { TaskListRequest, TaskRouterManager } from '../../src/ports/task-manager-port.js';
-import { hostApp, sleep, startManager, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
+import type { ListTasksOptions } from '../../src/core/list-query.js';
+import type { TaskRouterManager } from '../../src/ports/task-manager-port.js';
+import { hostApp, sleep, useStartedManager, waitFor, type ControlledTasks } from './helpers.js';
 
 let manager: TaskManager;
 let tasks: ControlledTasks;
@@ -20,7 +21,7 @@ function counting(real: TaskManager, withEvents = true): TaskRouterManager & { r
     launch: real.launch.bind(real),
     cancel: real.cancel.bind(real),
     getTask: real.getTask.bind(real),
-    listTasks(query?: TaskListRequest) {
+    listTasks(query?: ListTasksOptions) {
       wrapper.reads++;
       return real.listTasks(query);
     },
@@ -35,7 +36,7 @@ describe('status answers cache', () => {
     const wrapped = counting(manager);
     const app = hostApp(wrapped as unknown as TaskManager);
     const first = await request(app).get('/tasks/status/');
-    const etag = first.headers['etag'] as string;
+    const etag = first.headers.etag;
     const polls = await Promise.all(Array.from({ length: 10 }, () => request(app).get('/tasks/status/').set('If-None-Match', etag)));
     expect(polls.map((res) => res.status)).toEqual(Array(10).fill(304));
     expect(wrapped.reads).toBe(1);
@@ -53,7 +54,7 @@ describe('status answers cache', () => {
     expect(before.body.tasks[0].status).toBe('RUNNING');
     tasks.release(held.id);
     await waitFor(async () => (await manager.getTask(held.id))?.status === 'DONE');
-    const after = await request(app).get('/tasks/status/').set('If-None-Match', before.headers['etag'] as string);
+    const after = await request(app).get('/tasks/status/').set('If-None-Match', before.headers.etag);
     expect(after.status).toBe(200);
     expect(after.body.tasks[0].status).toBe('DONE');
     expect(wrapped.reads).toBe(2);
@@ -81,7 +82,7 @@ describe('status answers cache', () => {
   it('does not keep a failed read', async () => {
     let fail = true;
     const wrapped = counting(manager);
-    const flaky = { ...wrapped, listTasks: (query?: TaskListRequest) => (fail ? Promise.reject(new Error('db down')) : wrapped.listTasks(query)) };
+    const flaky = { ...wrapped, listTasks: (query?: ListTasksOptions) => (fail ? Promise.reject(new Error('db down')) : wrapped.listTasks(query)) };
     const app = hostApp(flaky as unknown as TaskManager, { logger: { error: () => undefined } });
     expect((await request(app).get('/tasks/status/')).status).toBe(500);
     fail = false;

@@ -1,8 +1,6 @@
 import { ConfigurationError } from '../../core/errors.js';
+import { SETTLED } from '../../core/settled.js';
 import type { JobExecutor, TaskJob, TaskRunner } from '../../ports/task-runner.js';
-
-// Taking a job into memory cannot fail: every enqueue shares one settled promise.
-const QUEUED: Promise<void> = Promise.resolve();
 
 /** Options of {@link InProcessRunner}. */
 export interface InProcessRunnerOptions {
@@ -17,6 +15,8 @@ export interface InProcessRunnerOptions {
 export class InProcessRunner implements TaskRunner {
   /** How many jobs run at once. */
   readonly concurrency: number;
+  /** Jobs run in this process: see {@link TaskRunner.inProcess}. */
+  readonly inProcess = true;
   // An array with a moving head is the cheapest FIFO. Removal is rare (a cancel before the job
   // starts), so removed ids are only remembered and skipped when their turn comes.
   private queue: TaskJob[] = [];
@@ -39,35 +39,37 @@ export class InProcessRunner implements TaskRunner {
     this.concurrency = concurrency;
   }
 
-  async start(execute: JobExecutor): Promise<void> {
+  start(execute: JobExecutor): Promise<void> {
     this.execute = execute;
     this.stopped = false;
     this.drain();
+    return Promise.resolve();
   }
 
   enqueue(job: TaskJob): Promise<void> {
     this.queue.push(job);
     this.drain();
-    return QUEUED;
+    // Taking a job into memory cannot fail or wait.
+    return SETTLED;
   }
 
-  async remove(id: string): Promise<boolean> {
+  remove(id: string): Promise<boolean> {
     for (let i = this.head; i < this.queue.length; i++) {
       if (this.queue[i].id === id && !this.removed.has(id)) {
         this.removed.add(id);
-        return true;
+        return Promise.resolve(true);
       }
     }
-    return false;
+    return Promise.resolve(false);
   }
 
-  async stop(): Promise<string[]> {
+  stop(): Promise<string[]> {
     this.stopped = true;
     const dropped = this.queue.slice(this.head).map((job) => job.id).filter((id) => !this.removed.has(id));
     this.queue = [];
     this.head = 0;
     this.removed.clear();
-    return dropped;
+    return Promise.resolve(dropped);
   }
 
   private drain(): void {
@@ -77,7 +79,10 @@ export class InProcessRunner implements TaskRunner {
       const job = this.queue[this.head++];
       if (this.removed.size > 0 && this.removed.delete(job.id)) continue;
       this.running++;
-      execute(job).then(this.onSettled, this.onSettled);
+      const running = execute(job);
+      // A job that finished synchronously frees its slot at once (see SETTLED).
+      if (running === SETTLED) this.running--;
+      else running.then(this.onSettled, this.onSettled);
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);

@@ -14,18 +14,26 @@ export class MemoryRecordStore implements RecordStore {
   private readonly locks = new Map<string, string>();
   private readonly locksByTask = new Map<string, string[]>();
 
-  async open(): Promise<void> {}
+  // Nothing here waits: the RecordStore port's promises are returned already settled.
 
-  async close(): Promise<void> {}
+  open(): Promise<void> {
+    return Promise.resolve();
+  }
 
-  async create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
     const held = lockKeys.filter((key) => this.isHeld(key));
-    if (held.length > 0) throw new TaskConflictError(held, this.locks.get(held[0]) as string);
+    const holder = held.length > 0 ? this.locks.get(held[0]) : undefined;
+    if (holder !== undefined) return Promise.reject(new TaskConflictError(held, holder));
     this.records.set(record.id, { ...record });
     if (lockKeys.length > 0) {
       for (const key of lockKeys) this.locks.set(key, record.id);
       this.locksByTask.set(record.id, [...lockKeys]);
     }
+    return Promise.resolve();
   }
 
   update(id: string, patch: RecordPatch): void {
@@ -45,14 +53,16 @@ export class MemoryRecordStore implements RecordStore {
     if (releaseLocks) this.releaseLocks(id);
   }
 
-  async flush(): Promise<void> {}
-
-  async get(id: string): Promise<TaskRecord | null> {
-    const record = this.records.get(id);
-    return record ? structuredClone(record) : null;
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
-  async list(query: ListQuery): Promise<TaskPage> {
+  get(id: string): Promise<TaskRecord | null> {
+    const record = this.records.get(id);
+    return Promise.resolve(record ? structuredClone(record) : null);
+  }
+
+  list(query: ListQuery): Promise<TaskPage> {
     const statuses = query.status === undefined ? null : new Set(Array.isArray(query.status) ? query.status : [query.status]);
     const all = [...this.records.values()];
     const tasks: TaskRecord[] = [];
@@ -67,10 +77,10 @@ export class MemoryRecordStore implements RecordStore {
       }
       tasks.push(structuredClone(record));
     }
-    return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
+    return Promise.resolve({ tasks, nextCursor: more ? tasks[tasks.length - 1].id : null });
   }
 
-  async abandonActive(message: string, at: Date): Promise<number> {
+  abandonActive(message: string, at: Date): Promise<number> {
     let changed = 0;
     for (const record of this.records.values()) {
       if (isTerminalStatus(record.status)) continue;
@@ -78,10 +88,10 @@ export class MemoryRecordStore implements RecordStore {
       this.releaseLocks(record.id);
       changed++;
     }
-    return changed;
+    return Promise.resolve(changed);
   }
 
-  async cleanup(olderThan: Date, deleteRecords: boolean): Promise<StoreCleanupResult> {
+  cleanup(olderThan: Date, deleteRecords: boolean): Promise<StoreCleanupResult> {
     let locksReleased = 0;
     for (const taskId of [...this.locksByTask.keys()]) {
       const record = this.records.get(taskId);
@@ -104,7 +114,7 @@ export class MemoryRecordStore implements RecordStore {
       }
       if (record.taskName) taskNames.add(record.taskName);
     }
-    return { locksReleased, recordsMarked, recordsDeleted, taskNames: [...taskNames] };
+    return Promise.resolve({ locksReleased, recordsMarked, recordsDeleted, taskNames: [...taskNames] });
   }
 
   private isHeld(key: string): boolean {

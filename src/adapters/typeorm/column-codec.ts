@@ -1,6 +1,7 @@
 import type { Driver } from 'typeorm';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
 import type { TaskStatus } from '../../core/status.js';
+import { stringOf } from '../../core/json.js';
 
 /**
  * Converts a logical value into what the column stores: JSON columns get JSON text, text columns
@@ -27,7 +28,7 @@ export function encodeValue(column: MappedColumn, value: unknown, driver: Driver
       const time = value.getTime();
       const last = column.lastDate;
       if (last?.time === time) return last.encoded;
-      const encoded = driver.preparePersistentValue(value, column.metadata);
+      const encoded: unknown = driver.preparePersistentValue(value, column.metadata);
       if (last) {
         last.time = time;
         last.encoded = encoded;
@@ -44,13 +45,13 @@ export function encodeValue(column: MappedColumn, value: unknown, driver: Driver
 /** The inverse of {@link encodeValue}, for values read back with raw SQL. */
 export function decodeValue(column: MappedColumn, raw: unknown, driver: Driver, mapping: RecordMapping): unknown {
   if (raw === null || raw === undefined) return null;
-  if (column.key === 'status') return mapping.fromDbStatus.get(String(raw)) ?? raw;
+  if (column.key === 'status') return mapping.fromDbStatus.get(stringOf(raw)) ?? raw;
   switch (column.kind) {
     case 'json':
       return typeof raw === 'string' ? parseJson(raw) : raw;
     case 'text':
       // Progress written to a text column is JSON (a number or a payload); read it back as such.
-      return column.key === 'progress' && typeof raw === 'string' ? parseJson(raw) : String(raw);
+      return column.key === 'progress' && typeof raw === 'string' ? parseJson(raw) : stringOf(raw);
     case 'number':
       return typeof raw === 'number' ? raw : Number(raw);
     default:

@@ -11,9 +11,11 @@ export class CreateStablehandTables1732000000000 implements MigrationInterface {
   name = 'CreateStablehandTables1732000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- TypeORM 0.3, in the peer range, has no queryRunner.dataSource
+    const dataSource = queryRunner.connection;
     for (const entity of [StablehandTaskRecord, StablehandTaskLock]) {
-      const metadata = queryRunner.connection.getMetadata(entity);
-      await queryRunner.createTable(Table.create(metadata, queryRunner.connection.driver), true, true, true);
+      const metadata = dataSource.getMetadata(entity);
+      await queryRunner.createTable(Table.create(metadata, dataSource.driver), true, true, true);
     }
   }
 

@@ -8,7 +8,7 @@ import { ConfigurationError } from '../../core/errors.js';
  */
 export type DriverKind = 'better-sqlite3' | 'sqlite' | 'postgres' | 'mysql';
 
-const KIND_OF_TYPE: Readonly<Record<string, DriverKind>> = {
+const KIND_OF_TYPE: Readonly<Partial<Record<string, DriverKind>>> = {
   'better-sqlite3': 'better-sqlite3', sqlite: 'sqlite', postgres: 'postgres', mysql: 'mysql', mariadb: 'mysql',
 };
 

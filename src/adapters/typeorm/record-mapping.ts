@@ -1,4 +1,5 @@
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+import { stringOf } from '../../core/json.js';
 import { ConfigurationError } from '../../core/errors.js';
 import { RECORD_KEYS, type FieldMap, type RecordKey, type StatusValues } from '../../core/record.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/status.js';
@@ -68,12 +69,14 @@ export function resolveRecordMapping(
   statusValues: StatusValues = {},
 ): RecordMapping {
   if (!dataSource.hasMetadata(entity)) {
-    const name = typeof entity === 'function' ? entity.name : String((entity as { options?: { name?: string } }).options?.name ?? entity);
+    const name = typeof entity === 'function' ? entity.name : stringOf((entity as { options?: { name?: string } }).options?.name ?? entity);
     throw new ConfigurationError(`Entity ${name} is not registered in the DataSource: add it to the DataSource's entities.`);
   }
   const metadata = dataSource.getMetadata(entity);
   const driver = dataSource.driver;
-  if (fieldMap === null || typeof fieldMap !== 'object') throw new ConfigurationError('fieldMap must be an object.');
+  // Typed, but a JavaScript caller may pass anything.
+  const givenFieldMap: unknown = fieldMap;
+  if (givenFieldMap === null || typeof givenFieldMap !== 'object') throw new ConfigurationError('fieldMap must be an object.');
   for (const key of Object.keys(fieldMap)) {
     if (!RECORD_KEYS.includes(key as RecordKey)) {
       throw new ConfigurationError(`fieldMap has an unknown key "${key}"; the keys are ${RECORD_KEYS.join(', ')}.`);
@@ -104,13 +107,17 @@ export function resolveRecordMapping(
   };
 }
 
-function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedColumn>): void {
-  for (const key of ['id', 'status'] as const) {
-    if (!columns.has(key)) {
-      throw new ConfigurationError(`fieldMap.${key} must name a column of entity ${metadata.name}; stablehand cannot work without it.`);
-    }
+function requiredColumn(metadata: EntityMetadata, columns: Map<RecordKey, MappedColumn>, key: 'id' | 'status'): MappedColumn {
+  const column = columns.get(key);
+  if (!column) {
+    throw new ConfigurationError(`fieldMap.${key} must name a column of entity ${metadata.name}; stablehand cannot work without it.`);
   }
-  const id = columns.get('id') as MappedColumn;
+  return column;
+}
+
+function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedColumn>): void {
+  const id = requiredColumn(metadata, columns, 'id');
+  requiredColumn(metadata, columns, 'status');
   if (!id.metadata.isPrimary || metadata.primaryColumns.length !== 1) {
     throw new ConfigurationError(
       `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}, which must be its only primary column.`,
@@ -153,7 +160,9 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
 }
 
 function resolveStatusValues(statusValues: StatusValues): Pick<RecordMapping, 'toDbStatus' | 'fromDbStatus'> {
-  if (statusValues === null || typeof statusValues !== 'object') throw new ConfigurationError('statusValues must be an object.');
+  // Typed, but a JavaScript caller may pass anything.
+  const given: unknown = statusValues;
+  if (given === null || typeof given !== 'object') throw new ConfigurationError('statusValues must be an object.');
   const toDbStatus = {} as Record<TaskStatus, string>;
   const fromDbStatus = new Map<string, TaskStatus>();
   for (const key of Object.keys(statusValues)) {

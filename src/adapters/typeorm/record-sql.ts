@@ -71,7 +71,7 @@ export class RecordSql {
     this.keyBits = Object.fromEntries(this.insertKeys.map((key, i) => [key, 1 << i]));
     // A new record is PENDING with nothing else yet; the other columns keep their defaults (NULL),
     // which spares encoding and binding eight parameters per row on the hot path.
-    this.createColumns = this.insertKeys.filter((key) => CREATE_KEYS.has(key)).map((key) => mapping.columns.get(key) as MappedColumn);
+    this.createColumns = this.insertKeys.filter((key) => CREATE_KEYS.has(key)).map((key) => this.col(key));
     this.selectList = this.insertKeys.map((key) => `${this.col(key).sql} AS ${this.driver.escape(key)}`).join(', ');
     this.id = this.col('id').sql;
     this.status = this.col('status').sql;
@@ -146,13 +146,14 @@ export class RecordSql {
    */
   guardedUpdateMany(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset = 0, count = entries.length): SqlStatement {
     const sql = this.text(`updateMany:${count}:${keys.join(',')}`, () => {
-      let index = 0;
+      // The two status parameters follow the VALUES list.
+      const statusIndex = count * (keys.length + 1);
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + 2}`).join(', ');
       // The unary + keeps SQLite from driving the join from the status index, which would scan
       // every active record once per row of the VALUES list.
       return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(count, keys.length + 1)}) AS v ` +
-        `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(++index + count * (keys.length + 1))}, ` +
-        `${this.dialect.placeholder(++index + count * (keys.length + 1))})`;
+        `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(statusIndex + 1)}, ` +
+        `${this.dialect.placeholder(statusIndex + 2)})`;
     });
     const columns = keys.map((key) => this.col(key));
     const params: unknown[] = new Array(count * (columns.length + 1) + ACTIVE_STATUSES.length);
@@ -266,7 +267,7 @@ export class RecordSql {
   /** Inserts one lock row per key, skipping keys that are already locked. */
   insertLocks(taskId: string, keys: readonly string[], at: Date): SqlStatement {
     const l = this.lockTable();
-    const lockedAt = this.driver.preparePersistentValue(at, l.lockedAtColumn.metadata);
+    const lockedAt: unknown = this.driver.preparePersistentValue(at, l.lockedAtColumn.metadata);
     return {
       sql: this.dialect.insertIgnore(l.table, `${l.objectKey}, ${l.taskId}, ${l.lockedAt}`, this.rows(keys.length, 3)),
       params: keys.flatMap((key) => [key, taskId, lockedAt]),
@@ -325,6 +326,8 @@ export class RecordSql {
   }
 
   private col(key: RecordKey): MappedColumn {
+    // Callers pass only keys the mapping stores (checking has() where a key is optional).
+    // eslint-disable-next-line @typescript-eslint/non-nullable-type-assertion-style -- `!` is forbidden by no-non-null-assertion; a check would cost the hot path
     return this.mapping.columns.get(key) as MappedColumn;
   }
 

@@ -81,6 +81,7 @@ export class BetterSqliteExecutor implements SqlExecutor {
     return this.runPlan.immediate(plan) as T;
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- async on purpose: better-sqlite3 reads (and throws) synchronously, and a failed read must reach the caller as a rejection
   async read(sql: string, params: unknown[]): Promise<SqlRows> {
     return this.statement(sql).all(params);
   }
@@ -98,7 +99,10 @@ export class BetterSqliteExecutor implements SqlExecutor {
       this.statements.delete(sql);
     } else {
       prepared = this.db.prepare(sql);
-      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value as string);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) {
+        const oldest = this.statements.keys().next();
+        if (!oldest.done) this.statements.delete(oldest.value);
+      }
     }
     this.statements.set(sql, prepared);
     return prepared;
@@ -123,7 +127,9 @@ export class QueryRunnerExecutor implements SqlExecutor {
         while (!step.done) {
           const { sql, params, read } = step.value;
           const result = await runner.query(sql, params, true);
-          step = steps.next(read ? (result.records as SqlRows) : Number(result.affected ?? 0));
+          // Typed as a number, but kept through Number() in case a driver reports it otherwise.
+          const affected: unknown = result.affected ?? 0;
+          step = steps.next(read ? (result.records as SqlRows) : Number(affected));
         }
         await runner.commitTransaction();
         return step.value;
@@ -168,7 +174,10 @@ export class DedicatedSqliteExecutor implements SqlExecutor {
   static open(sqlite: Sqlite3Module, filename: string, busyTimeoutMs = 5_000): Promise<DedicatedSqliteExecutor> {
     return new Promise((resolve, reject) => {
       const db = new sqlite.Database(filename, (error) => {
-        if (error) return reject(error);
+        if (error) {
+          reject(error);
+          return;
+        }
         db.configure('busyTimeout', busyTimeoutMs);
         resolve(new DedicatedSqliteExecutor(db));
       });

@@ -40,6 +40,7 @@ const timestamp = { type: Date, precision: 3 } as const;
  * so it needs no fieldMap. Register it in the DataSource's `entities`, and create its table with
  * {@link CreateStablehandTables1732000000000}.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- TypeORM declares EntitySchemaOptions as a class but takes plain option objects
 export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
   name: 'StablehandTaskRecord',
   tableName: 'stablehand_task',
@@ -74,6 +75,7 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
  * The lock table (`stablehand_task_lock`): `launch(..., { lock: true })` inserts one row per
  * affected object, so two processes on one database cannot both take the same object.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- TypeORM declares EntitySchemaOptions as a class but takes plain option objects
 export const StablehandTaskLock = new EntitySchema<StablehandTaskLockRow>({
   name: 'StablehandTaskLock',
   tableName: 'stablehand_task_lock',

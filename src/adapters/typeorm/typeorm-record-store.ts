@@ -2,6 +2,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { resolveRecordMapping, type MappedColumn } from './record-mapping.js';
 import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '../../core/errors.js';
 import type { ListQuery, TaskPage } from '../../core/list-query.js';
+import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
 import type { RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
@@ -58,7 +59,9 @@ export class TypeOrmRecordStore implements RecordStore {
 
   /** Keeps the options; the entity and fieldMap are checked when the store opens. */
   constructor(options: TypeOrmRecordStoreOptions) {
-    if (!options || typeof options !== 'object' || !options.dataSource || typeof options.dataSource.getMetadata !== 'function') {
+    // Typed, but a JavaScript caller may pass anything.
+    const given = options as Partial<TypeOrmRecordStoreOptions> | null | undefined;
+    if (!given || typeof given !== 'object' || !given.dataSource || typeof given.dataSource.getMetadata !== 'function') {
       throw new ConfigurationError('TypeOrmRecordStore needs a TypeORM DataSource as its dataSource option.');
     }
     this.options = options;
@@ -163,7 +166,7 @@ export class TypeOrmRecordStore implements RecordStore {
     if (taken < keys.length) {
       const holders = ((yield sql.lockHolders(keys)) as SqlRows).filter((row) => row.taskId !== record.id);
       // Throwing rolls the transaction back, so none of this task's locks stay behind.
-      throw new TaskConflictError(holders.map((row) => String(row.objectKey)), String(holders[0]?.taskId ?? 'unknown'));
+      throw new TaskConflictError(holders.map((row) => String(row.objectKey)), stringOf(holders[0]?.taskId ?? 'unknown'));
     }
     yield sql.insert([record]);
   }
@@ -193,7 +196,7 @@ async function createExecutor(dataSource: DataSource, logger: Logger): Promise<S
     case 'better-sqlite3':
       return new BetterSqliteExecutor(driver.databaseConnection as ConstructorParameters<typeof BetterSqliteExecutor>[0], logger);
     case 'sqlite': {
-      const file = String((dataSource.options as { database?: unknown }).database ?? '');
+      const file = stringOf((dataSource.options as { database?: unknown }).database ?? '');
       if (file === ':memory:' || file === '' || !driver.sqlite) {
         throw new ConfigurationError(
           'With the sqlite (node-sqlite3) driver, stablehand writes through a connection of its own, so the database must be a file, not ":memory:".',
@@ -210,6 +213,8 @@ async function createExecutor(dataSource: DataSource, logger: Logger): Promise<S
 function lockTable(dataSource: DataSource): LockTable | null {
   if (!dataSource.hasMetadata(StablehandTaskLock)) return null;
   const metadata = dataSource.getMetadata(StablehandTaskLock);
+  // The columns of our own lock entity are always there.
+  // eslint-disable-next-line @typescript-eslint/non-nullable-type-assertion-style -- `!` is forbidden by no-non-null-assertion
   const column = (property: string) => metadata.findColumnWithPropertyPath(property) as MappedColumn['metadata'];
   const escape = (name: string) => dataSource.driver.escape(name);
   const lockedAt = column('lockedAt');

@@ -22,10 +22,10 @@ class PendingChange {
 interface Batch {
   // Parallel arrays rather than an object per insert: the write path allocates less.
   records: TaskRecord[];
-  resolvers: Array<() => void>;
-  rejecters: Array<(error: Error) => void>;
+  resolvers: (() => void)[];
+  rejecters: ((error: Error) => void)[];
   changes: Map<string, PendingChange>;
-  waiters: Array<() => void>;
+  waiters: (() => void)[];
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -144,7 +144,7 @@ export class WriteBuffer {
     const offset = this.failures % singles.length;
     const order = [...singles.slice(offset), ...singles.slice(0, offset)];
     let landed = 0;
-    const refused: Array<{ single: Batch; error: unknown }> = [];
+    const refused: { single: Batch; error: unknown }[] = [];
     for (const single of order) {
       const error = await this.write(single);
       if (error === null) landed++;
@@ -153,7 +153,8 @@ export class WriteBuffer {
     }
     if (landed === 0) return false;
     for (const { single, error } of refused) {
-      const [record] = single.records;
+      // A single holds one insert or one change.
+      const record = single.records.at(0);
       if (record) {
         this.logger.error(`[stablehand] the database refused the record of task ${record.id}`, error);
         const index = batch.records.indexOf(record);
