@@ -35,7 +35,7 @@ function fmt(value: number, digits = 0): string {
 }
 
 async function seed(manager: ModelTrackingTaskManager, release: Promise<void>): Promise<void> {
-  manager.define('groom', { labels: ['Brushing parade manes', 'Polishing tack room brass'], run: () => 'Every stall passed inspection.' });
+  manager.define('groom', { label: 'Brushing parade manes', run: () => 'Every stall passed inspection.' });
   manager.define('hold', { label: 'Restocking hay loft', run: async ({ progress }) => {
     progress({ percent: 40, message: 'Bale 4 of 10' });
     await release;

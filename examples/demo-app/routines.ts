@@ -11,6 +11,20 @@ export const ROUTINE_LABELS = [
   'Refilling the water troughs',
 ] as const;
 
+/** One of {@link ROUTINE_LABELS}, at random: the label of each routine run. */
+export function pickRoutineLabel(): string {
+  return pick(ROUTINE_LABELS);
+}
+
+/** The demo's words for the task page, as the Stable Routines spec gives them. */
+export const STABLE_ROUTINES_TEXTS = {
+  title: 'Stable Routines',
+  heading: 'Stable Routines',
+  runLabel: 'Start Routine',
+  runHint: 'Starts a simulated stable routine for the pony crew',
+  emptyText: 'No routines underway. Start a routine to see the stable crew at work.',
+} as const;
+
 const SUCCESS_RESULTS = [
   'Routine complete: every stall passed inspection.',
   'All ponies groomed and gleaming.',

@@ -11,7 +11,7 @@ import { CreateStablehandTables1732000000000, createTaskRouter, stablehandEntiti
 import { DataSource } from 'typeorm';
 import { AppTaskManager, type DemoUser } from './app-task-manager.js';
 import { homePage, taskPageLayout } from './layout.js';
-import { ROUTINE_LABELS, runRoutine } from './routines.js';
+import { STABLE_ROUTINES_TEXTS, pickRoutineLabel, runRoutine } from './routines.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const port = Number(process.env.PORT ?? 3000);
@@ -29,7 +29,7 @@ await dataSource.initialize();
 await dataSource.runMigrations();
 
 const manager = new AppTaskManager({ dataSource, concurrency: 4, cleanupIntervalMs: 60 * 60 * 1000, cleanup: { olderThanMs: 7 * 24 * 3600 * 1000, deleteRecords: true } });
-manager.define('stable-routine', { labels: ROUTINE_LABELS, run: runRoutine, timeoutMs: 60_000 });
+manager.define('stable-routine', { label: pickRoutineLabel, run: runRoutine, timeoutMs: 60_000 });
 // Marks routines an earlier run left PENDING or RUNNING as "Abandoned — app restarted".
 await manager.start();
 
@@ -39,6 +39,7 @@ app.get('/', (_req, res) => {
   res.type('html').send(homePage());
 });
 app.use('/tasks', createTaskRouter(manager, {
+  ...STABLE_ROUTINES_TEXTS,
   getUser: (req): DemoUser => ({ name: 'Stable visitor', address: req.ip }),
   layout: taskPageLayout,
 }));

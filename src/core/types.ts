@@ -80,10 +80,12 @@ export interface TaskContext<Input extends JsonValue | undefined = JsonValue | u
 
 /** Defines one kind of task. */
 export interface TaskDefinition<Input extends JsonValue | undefined = JsonValue | undefined> {
-  /** Label of every run. Ignored when `labels` is given. */
-  label?: string;
-  /** Labels to pick from at random, one per run (the demo's "stable routines"). */
-  labels?: readonly string[];
+  /**
+   * The label of each run: a text, or a function of the run's input that returns one (for
+   * "Export 1,200 orders"). `launch(..., { label })` overrides it for one run.
+   * @defaultValue the kind
+   */
+  label?: string | ((input: Input) => string);
   /**
    * The work. What it returns (or resolves to), made JSON-safe by `formatPayload`, becomes the
    * task's result; a throw (or rejection) fails the task.

@@ -1,5 +1,7 @@
 import { ConfigurationError } from '../core/errors.js';
-import type { TaskDefinition } from '../core/types.js';
+import { stringOf } from '../core/json.js';
+import type { Logger } from '../core/logger.js';
+import type { JsonValue, TaskDefinition } from '../core/types.js';
 
 /** Rejects a definition that could never run, naming the kind and what is wrong. */
 export function validateDefinition(kind: unknown, definition: unknown, duplicate: boolean): void {
@@ -10,22 +12,29 @@ export function validateDefinition(kind: unknown, definition: unknown, duplicate
   }
   const def = definition as Partial<TaskDefinition>;
   if (typeof def.run !== 'function') throw new ConfigurationError(`The definition of "${kind}" needs a run() function.`);
-  if (def.label !== undefined && (typeof def.label !== 'string' || !def.label)) {
-    throw new ConfigurationError(`label of "${kind}" must be a non-empty string.`);
-  }
-  if (def.labels !== undefined) {
-    if (!Array.isArray(def.labels) || def.labels.length === 0 || def.labels.some((l) => typeof l !== 'string' || !l)) {
-      throw new ConfigurationError(`labels of "${kind}" must be a non-empty array of non-empty strings.`);
-    }
+  const label: unknown = def.label;
+  if (label !== undefined && typeof label !== 'function' && (typeof label !== 'string' || !label)) {
+    throw new ConfigurationError(`label of "${kind}" must be a non-empty string or a function of the input that returns one.`);
   }
   if (def.timeoutMs !== undefined && (typeof def.timeoutMs !== 'number' || !(def.timeoutMs >= 1) || !Number.isFinite(def.timeoutMs))) {
     throw new ConfigurationError(`timeoutMs of "${kind}" must be a number of milliseconds of at least 1.`);
   }
 }
 
-/** The label of one run: a random one of `labels`, else `label`. */
-export function pickLabel(definition: TaskDefinition): string | undefined {
-  const { labels } = definition;
-  if (labels && labels.length > 0) return labels[Math.floor(Math.random() * labels.length)];
-  return definition.label;
+/**
+ * The label of one run: the definition's text, or what its label function makes of the input.
+ * A label function that throws or returns no text is the host's bug: it is logged, and the run
+ * is labelled with its kind rather than refused.
+ */
+export function labelFor(kind: string, definition: TaskDefinition, input: JsonValue | undefined, logger: Logger): string {
+  const { label } = definition;
+  if (typeof label !== 'function') return label ?? kind;
+  try {
+    const made: unknown = label(input);
+    if (typeof made === 'string' && made) return made;
+    logger.error(`[stablehand] the label function of "${kind}" returned ${stringOf(made)}, not a text; the run is labelled "${kind}"`);
+  } catch (error) {
+    logger.error(`[stablehand] the label function of "${kind}" threw; the run is labelled "${kind}"`, error);
+  }
+  return kind;
 }

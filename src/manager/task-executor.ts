@@ -128,7 +128,7 @@ export class TaskExecutor {
 
   private adoptedTask(record: TaskRecord, kind: string, definition: TaskDefinition | undefined): ActiveTask {
     const createdAt = record.createdAt ?? this.config.now();
-    const label = record.label ?? definition?.label ?? kind;
+    const label = record.label ?? (typeof definition?.label === 'string' ? definition.label : kind);
     // Locks of a finished task count as free wherever they are checked, so an adopted task need
     // not know whether its launcher took any.
     return new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, createdAt, false);

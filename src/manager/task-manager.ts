@@ -14,7 +14,7 @@ import { ActiveTask } from './active-task.js';
 import { defaultRunner, defaultStore } from './defaults.js';
 import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, lockKeyOf } from './formatters.js';
 import { LifecycleListeners } from './lifecycle-listeners.js';
-import { validateDefinition, pickLabel } from './task-definition.js';
+import { labelFor, validateDefinition } from './task-definition.js';
 import { TaskExecutor } from './task-executor.js';
 import { newTaskId } from './task-id.js';
 
@@ -86,7 +86,8 @@ export class TaskManager {
   /** Registers a task kind. Throws a `ConfigurationError` for a bad or duplicate definition. */
   define<Input extends JsonValue | undefined = JsonValue | undefined>(kind: string, definition: TaskDefinition<Input>): this {
     validateDefinition(kind, definition, this.definitions.has(kind));
-    this.definitions.set(kind, definition);
+    // Stored with the widest input type; launch() checks every input is JSON before a handler sees it.
+    this.definitions.set(kind, definition as unknown as TaskDefinition);
     return this;
   }
 
@@ -199,7 +200,7 @@ export class TaskManager {
     }
     const lockKeys = options.lock ? this.lockKeysFor(options.affected) : [];
     if (options.lock && lockKeys.length === 0) throw new InvalidInputError('lock: true needs affected objects to lock.');
-    const label = options.label ?? pickLabel(definition) ?? kind;
+    const label = options.label ?? labelFor(kind, definition, input, this.config.logger);
     const now = this.config.now();
     const id = newTaskId(now.getTime());
     const record = this.newRecord(id, kind, label, input, options, now);

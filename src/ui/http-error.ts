@@ -10,6 +10,7 @@ export type TaskRouterErrorCode =
   | 'INVALID_QUERY'
   | 'INVALID_PATH'
   | 'UNKNOWN_KIND'
+  | 'KIND_REQUIRED'
   | 'NO_KINDS'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'

@@ -292,7 +292,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
     if (runButton) {
       runButton.addEventListener('click', function () {
         runButton.disabled = true;
-        post(cfg.runUrl, {}).then(function (res) {
+        var kindSelect = document.getElementById('sh-kind');
+        post(cfg.runUrl, kindSelect ? { kind: kindSelect.value } : {}).then(function (res) {
           if (res.status !== 201) return errorText(res).then(showError);
           return res.json().then(function (body) {
             showError('');

@@ -42,6 +42,8 @@ a { color: inherit; }
 .sh-run { background: var(--sh-teal); color: var(--sh-on-solid); font-weight: 600; padding: 8px 16px; }
 .sh-run:hover { filter: brightness(1.07); }
 .sh-run:disabled, .sh-cancel:disabled { opacity: 0.6; cursor: progress; }
+.sh-kind-label { font-weight: 600; }
+.sh-kind { font: inherit; padding: 7px 10px; border-radius: 7px; border: 1px solid var(--sh-line); background: var(--sh-bg); color: inherit; }
 .sh-hint { margin: 0; color: var(--sh-muted); font-size: 0.9rem; }
 .sh-error { margin: 0 0 12px; color: var(--sh-red); font-size: 0.9rem; }
 .sh-notice {

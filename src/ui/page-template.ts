@@ -22,6 +22,8 @@ export interface TaskPageModel {
   runHint: string;
   emptyText: string;
   canRun: boolean;
+  /** The kinds the run bar offers; with more than one, it shows a choice. */
+  kinds: readonly string[];
   canCancel: boolean;
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
@@ -114,7 +116,11 @@ export function renderTaskPage(model: TaskPageModel): string {
   const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now)).join('\n');
   const runBar = model.canRun
     ? [
-        '<section class="sh-runbar" aria-label="Start a routine">',
+        '<section class="sh-runbar" aria-label="Start a task">',
+        model.kinds.length > 1
+          ? '<label class="sh-kind-label" for="sh-kind">Task</label><select class="sh-kind" id="sh-kind">' +
+            model.kinds.map((kind) => `<option>${escapeHtml(kind)}</option>`).join('') + '</select>'
+          : '',
         `<button type="button" class="sh-run" id="sh-run"${model.runHint ? ' aria-describedby="sh-run-hint"' : ''}>${escapeHtml(model.runLabel)}</button>`,
         model.runHint ? `<p class="sh-hint" id="sh-run-hint">${escapeHtml(model.runHint)}</p>` : '',
         '</section>',
@@ -127,7 +133,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     '<p class="sh-error" id="sh-error" role="alert" hidden></p>',
     '<p class="sh-notice" id="sh-notice" role="status" hidden></p>',
     `<p class="sh-empty" id="sh-empty"${hidden(model.tasks.length > 0)}>${escapeHtml(model.emptyText)}</p>`,
-    `<ul class="sh-tasks" id="sh-tasks" aria-label="Routines">${rows}</ul>`,
+    `<ul class="sh-tasks" id="sh-tasks" aria-label="Tasks">${rows}</ul>`,
     '<div class="sh-visually-hidden" id="sh-live" aria-live="polite"></div>',
     '</main>',
   ].join('\n');

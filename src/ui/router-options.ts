@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../core/errors.js';
+import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../core/list-query.js';
+import { checkOptionKeys, type KeySet } from '../core/options.js';
 
 /** What a request wants to do: look at tasks, start one, or cancel one. */
 export type TaskRouterAction = 'view' | 'run' | 'cancel';
@@ -62,27 +64,27 @@ export interface TaskRouterCsrfOptions {
 export interface TaskUiOptions<Req> {
   /**
    * The page's `<title>`.
-   * @defaultValue `'Stable Routines'`
+   * @defaultValue `'Tasks'`
    */
   title?: string | undefined;
   /**
    * The page's main heading.
-   * @defaultValue `'Stable Routines'`
+   * @defaultValue `'Tasks'`
    */
   heading?: string | undefined;
   /**
    * Text of the run button.
-   * @defaultValue `'Start Routine'`
+   * @defaultValue `'Start'`
    */
   runLabel?: string | undefined;
   /**
    * Hint beside the run button; an empty string shows none.
-   * @defaultValue `'Starts a simulated stable routine for the pony crew'`
+   * @defaultValue `''` (no hint)
    */
   runHint?: string | undefined;
   /**
    * Text shown while there are no tasks.
-   * @defaultValue `'No routines underway. Start a routine to see the stable crew at work.'`
+   * @defaultValue `'No tasks yet.'`
    */
   emptyText?: string | undefined;
   /**
@@ -97,7 +99,7 @@ export interface TaskUiOptions<Req> {
    */
   pollIntervalMs?: number | undefined;
   /**
-   * How many of the newest tasks the page shows and polls (1–500).
+   * How many of the newest tasks the page shows and polls (1 to `MAX_LIST_LIMIT`, 500).
    * @defaultValue `50`
    */
   pageSize?: number | undefined;
@@ -184,19 +186,21 @@ export interface ResolvedTaskUiOptions<Req> {
   layout: ((page: TaskPageLayoutInput) => string) | null;
 }
 
-/** Default texts of the page, as the Stable Routines spec words them. */
+/** Default texts of the page: plain words that fit any app (the demo sets its own). */
 export const DEFAULT_TEXTS = {
-  title: 'Stable Routines',
-  heading: 'Stable Routines',
-  runLabel: 'Start Routine',
-  runHint: 'Starts a simulated stable routine for the pony crew',
-  emptyText: 'No routines underway. Start a routine to see the stable crew at work.',
+  title: 'Tasks',
+  heading: 'Tasks',
+  runLabel: 'Start',
+  runHint: '',
+  emptyText: 'No tasks yet.',
 } as const;
 
-const KNOWN_KEYS = new Set([
-  'title', 'heading', 'runLabel', 'runHint', 'emptyText', 'kinds', 'pollIntervalMs', 'pageSize',
-  'statusCacheMs', 'authorize', 'readOnly', 'bodyLimit', 'getUser', 'csrf', 'logger', 'layout',
-]);
+const OPTION_KEYS: KeySet<TaskUiOptions<unknown>> = {
+  title: true, heading: true, runLabel: true, runHint: true, emptyText: true, kinds: true, pollIntervalMs: true,
+  pageSize: true, statusCacheMs: true, authorize: true, readOnly: true, bodyLimit: true, getUser: true, csrf: true,
+  logger: true, layout: true,
+};
+const CSRF_KEYS: KeySet<TaskRouterCsrfOptions> = { secret: true, cookieName: true, headerName: true };
 const HTTP_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const SIZE_UNITS: Readonly<Partial<Record<string, number>>> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -251,10 +255,7 @@ function resolveCsrf(value: unknown): ResolvedTaskUiOptions<unknown>['csrf'] {
   if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
     fail('csrf must be an options object or false.');
   }
-  const given = (value ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    if (key !== 'secret' && key !== 'cookieName' && key !== 'headerName') fail(`csrf.${key} is not an option.`);
-  }
+  const given = checkOptionKeys(value, CSRF_KEYS, 'createTaskRouter csrf');
   const secret = given.secret;
   if (secret !== undefined && (typeof secret !== 'string' || secret.length < 16)) {
     fail('csrf.secret must be a string of at least 16 characters.');
@@ -284,16 +285,7 @@ function resolveLogger(value: unknown): TaskRouterLogger {
  * so a misconfigured router fails when the host builds it rather than on some later request.
  */
 export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefined): ResolvedTaskUiOptions<Req> {
-  // Typed, but a JavaScript caller may pass anything.
-  const input: unknown = options;
-  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
-    fail('options must be an object.');
-  }
-  const given = (options ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(given)) {
-    // Unknown keys are almost always typos ("pollInterval"), which would otherwise be silently ignored.
-    if (!KNOWN_KEYS.has(key)) fail(`${key} is not an option.`);
-  }
+  const given = checkOptionKeys(options, OPTION_KEYS, 'createTaskRouter');
   const readOnly = given.readOnly;
   if (readOnly !== undefined && typeof readOnly !== 'boolean') fail('readOnly must be a boolean.');
   const bodyLimit = given.bodyLimit;
@@ -311,7 +303,7 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     emptyText: text(given.emptyText, 'emptyText', DEFAULT_TEXTS.emptyText, false),
     kinds: resolveKinds(given.kinds),
     pollIntervalMs: integer(given.pollIntervalMs, 'pollIntervalMs', 2000, 100, 3_600_000),
-    pageSize: integer(given.pageSize, 'pageSize', 50, 1, 500),
+    pageSize: integer(given.pageSize, 'pageSize', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT),
     statusCacheMs: integer(given.statusCacheMs, 'statusCacheMs', 1000, 0, 60_000),
     authorize: fn(given.authorize, 'authorize') as TaskRouterAuthorize<Req> | null,
     readOnly: readOnly === true,

@@ -85,6 +85,7 @@ export class TaskUi<Req> {
       runHint: this.#options.runHint,
       emptyText: this.#options.emptyText,
       canRun,
+      kinds: canRun ? (this.#options.kinds ?? this.#manager.kinds) : [],
       canCancel,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
@@ -127,7 +128,11 @@ export class TaskUi<Req> {
       throw new TaskRouterHttpError(503, 'NO_KINDS', 'No task kinds are available to run.');
     }
     if (kind === undefined) {
-      kind = offered[Math.floor(Math.random() * offered.length)];
+      // Only an unambiguous request runs: with several kinds offered, the client must choose.
+      if (offered.length > 1) {
+        throw new TaskRouterHttpError(400, 'KIND_REQUIRED', `Name the kind to run, as {"kind": "..."}: one of ${offered.join(', ')}.`);
+      }
+      kind = offered[0];
     } else if (!offered.includes(kind)) {
       throw new TaskRouterHttpError(400, 'UNKNOWN_KIND', `Unknown task kind. Offered kinds: ${offered.join(', ')}.`);
     }

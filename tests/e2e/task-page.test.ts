@@ -51,7 +51,8 @@ describeBrowser('the task page in headless Chromium', () => {
       else next();
     });
     app.use('/stable', createTaskRouter(queue, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
-    app.use('/broken', createTaskRouter(manager, { kinds: ['broken'], pollIntervalMs: POLL_MS }));
+    app.use('/broken', createTaskRouter(manager, { kinds: ['broken'], runHint: 'Starts a task that fails', pollIntervalMs: POLL_MS }));
+    app.use('/choose', createTaskRouter(manager, { kinds: ['quick', 'broken'], pollIntervalMs: POLL_MS }));
     app.use('/xss', createTaskRouter(manager, { kinds: ['xss'], pollIntervalMs: POLL_MS }));
     app.use('/mixed', createTaskRouter(manager, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
     server = await new Promise<Server>((done) => {
@@ -110,7 +111,7 @@ describeBrowser('the task page in headless Chromium', () => {
       if (req.url().includes('/stable/status/')) statusRequests.push(Date.now());
     });
 
-    await page.getByRole('button', { name: 'Start Routine' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     const created = await waitFor(async () => (await queue.listTasks()).tasks.find((t) => t.id !== blocker.id), 5000, 'launch');
     const mine = row(created.id);
     await expect.poll(() => mine.locator('.sh-badge').textContent()).toBe('Pending');
@@ -148,7 +149,7 @@ describeBrowser('the task page in headless Chromium', () => {
 
   it('shows a failed routine with its error', async () => {
     await openPage('/broken/');
-    await page.getByRole('button', { name: 'Start Routine' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     const failed = page.locator('li.sh-task--failed').first();
     await failed.waitFor({ timeout: 5000 });
     expect(await failed.locator('.sh-badge').textContent()).toBe('Failed');
@@ -158,6 +159,19 @@ describeBrowser('the task page in headless Chromium', () => {
     const color = await failed.locator('.sh-result').evaluate((el) => getComputedStyle(el).color);
     const muted = await page.locator('.sh-hint').evaluate((el) => getComputedStyle(el).color);
     expect(color).not.toBe(muted);
+    expect(problems).toEqual([]);
+  });
+
+  it('asks which kind to run when several are offered, and runs the chosen one', async () => {
+    await openPage('/choose/');
+    const choice = page.getByRole('combobox', { name: 'Task' });
+    expect(await choice.locator('option').allTextContents()).toEqual(['quick', 'broken']);
+    await choice.selectOption('broken');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const failed = page.locator('li.sh-task--failed').first();
+    await failed.waitFor({ timeout: 5000 });
+    const id = await failed.getAttribute('data-id');
+    expect((await manager.getTask(id ?? ''))?.taskName).toBe('broken');
     expect(problems).toEqual([]);
   });
 
@@ -176,7 +190,7 @@ describeBrowser('the task page in headless Chromium', () => {
 
   it('shows markup from a task as text and never runs it', async () => {
     await openPage('/xss/');
-    await page.getByRole('button', { name: 'Start Routine' }).click();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
     const done = page.locator('li.sh-task--done').first();
     await done.waitFor({ timeout: 5000 });
     expect(await done.locator('.sh-result').textContent()).toBe(XSS_RESULT);
@@ -242,7 +256,7 @@ describeBrowser('the task page in headless Chromium', () => {
     await expect.poll(() => page.locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Cancelled');
     expect(await page.locator('[data-field="completed_at"]').textContent()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/);
     expect(await page.locator('.sh-cancel').isHidden()).toBe(true);
-    await page.getByRole('link', { name: '← Stable Routines' }).click();
+    await page.getByRole('link', { name: '← Tasks' }).click();
     await page.waitForURL(`${origin}/mixed/`);
     expect(problems).toEqual([]);
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, InProcessRunner, TaskManager } from '../../src/index.js';
-import { waitFor } from '../helpers/wait.js';
+import {
+  ConfigurationError, InProcessRunner, MemoryRecordStore, ModelTrackingTaskManager, StablehandTaskRecord, TaskManager, TypeOrmRecordStore,
+} from '../../src/index.js';
+import { recordingLogger, waitFor } from '../helpers/wait.js';
 
 describe('TaskManager options and definitions', () => {
   it.each([
@@ -13,6 +15,11 @@ describe('TaskManager options and definitions', () => {
     [{ logger: { warn: () => undefined } }, /logger must have warn\(\) and error\(\) methods/],
     [{ abandonedMessage: '' }, /abandonedMessage must be a non-empty string/],
     [{ now: 'yesterday' }, /now must be a function/],
+    [{ concurrancy: 2 }, /TaskManager: concurrancy is not an option; the options are store, runner, concurrency/],
+    [{ cleanup: { olderThan: 5 } }, /cleanup: olderThan is not an option; the options are olderThanMs, deleteRecords/],
+    [{ reconcileOnStart: 'no' }, /reconcileOnStart must be true or false/],
+    [{ runner: new InProcessRunner(), concurrency: 8 }, /concurrency sets up the default in-process runner; with your own runner, give the concurrency to the runner/],
+    ['fast', /TaskManager options must be an object/],
   ])('rejects %j with a ConfigurationError naming the option', (options, message) => {
     const attempt = () => new TaskManager(options as never);
     expect(attempt).toThrow(ConfigurationError);
@@ -21,6 +28,14 @@ describe('TaskManager options and definitions', () => {
 
   it('rejects bad runner options', () => {
     expect(() => new InProcessRunner({ concurrency: -2 })).toThrow(/concurrency must be a whole number of at least 1; got -2/);
+    expect(() => new InProcessRunner({ concurency: 2 } as never)).toThrow(/InProcessRunner: concurency is not an option; the options are concurrency/);
+  });
+
+  it('refuses options ModelTrackingTaskManager does not take, and accepts its own', () => {
+    expect(() => new ModelTrackingTaskManager({ entity: StablehandTaskRecord, fieldMap: {}, statusValues: {} })).not.toThrow();
+    expect(() => new ModelTrackingTaskManager({ store: new MemoryRecordStore() } as never)).toThrow(/builds its own store from dataSource/);
+    expect(() => new ModelTrackingTaskManager({ fieldmap: {} } as never)).toThrow(/fieldmap is not an option; the options are .*dataSource, entity, fieldMap, statusValues/);
+    expect(() => new TypeOrmRecordStore({ dataSource: {} } as never)).toThrow(ConfigurationError);
   });
 
   const one = (): number => 1;
@@ -28,7 +43,7 @@ describe('TaskManager options and definitions', () => {
     ['', { run: one }, /A task kind must be a non-empty string/],
     ['x', null, /The definition of "x" must be an object with a run\(\) function/],
     ['x', { label: 'X' }, /The definition of "x" needs a run\(\) function/],
-    ['x', { run: one, labels: [] }, /labels of "x" must be a non-empty array of non-empty strings/],
+    ['x', { run: one, label: 42 }, /label of "x" must be a non-empty string or a function of the input that returns one/],
     ['x', { run: one, label: '' }, /label of "x" must be a non-empty string/],
     ['x', { run: one, timeoutMs: 0 }, /timeoutMs of "x" must be a number of milliseconds of at least 1/],
   ])('rejects the definition of %j', (kind, definition, message) => {
@@ -41,13 +56,21 @@ describe('TaskManager options and definitions', () => {
     expect(() => manager.define('a', { run: () => 3 })).toThrow(/Task kind "a" is already defined/);
   });
 
-  it('picks each run\'s label from labels, and a launch may override it', async () => {
-    const labels = ['Restocking hay loft', 'Brushing parade manes'];
-    const manager = new TaskManager().define('routine', { labels, run: () => 'ok' });
+  it('labels each run by the definition\'s text or function of the input, and a launch may override it', async () => {
+    const logger = recordingLogger();
+    const manager = new TaskManager({ logger })
+      .define('routine', { label: 'Restocking hay loft', run: () => 'ok' })
+      .define<{ orders: number[] }>('export', { label: ({ orders }) => `Export ${orders.length} orders`, run: () => 'ok' })
+      .define('broken-label', { label: () => { throw new Error('no words'); }, run: () => 'ok' })
+      .define('bare', { run: () => 'ok' });
     await manager.start();
-    const seen = new Set<string>();
-    for (let i = 0; i < 40; i++) seen.add((await manager.launch('routine')).label);
-    expect([...seen].sort()).toEqual([...labels].sort());
+    expect((await manager.launch('routine')).label).toBe('Restocking hay loft');
+    expect((await manager.launch('export', { orders: [1, 2, 3] })).label).toBe('Export 3 orders');
+    expect((await manager.launch('bare')).label).toBe('bare');
+    const broken = await manager.launch('broken-label');
+    expect(broken.label).toBe('broken-label');
+    expect(await manager.getTask(broken.id)).toMatchObject({ label: 'broken-label' });
+    expect(logger.lines.some((line) => line.includes('the label function of "broken-label" threw') && line.includes('no words'))).toBe(true);
     expect((await manager.launch('routine', null, { label: 'Special' })).label).toBe('Special');
     await expect(manager.launch('routine', null, { label: '' })).rejects.toThrow(/label must be a non-empty string/);
     await manager.stop();

@@ -65,7 +65,7 @@ describe('GET /:id/', () => {
       expect(res.text).toMatch(new RegExp(`data-field="${field}">\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC<`));
     }
     expect(res.text).toMatch(/data-field="duration">(\d\.\d|&lt; 0\.1) s</);
-    expect(res.text).toContain('<a href="/tasks/">← Stable Routines</a>');
+    expect(res.text).toContain('<a href="/tasks/">← Tasks</a>');
     // A finished task has nothing to cancel.
     expect(res.text).toMatch(/class="sh-cancel"[^>]* hidden>/);
     expect(pageData(res.text).taskUrl).toBe(`/tasks/${launched.id}/`);

@@ -56,9 +56,9 @@ export class ControlledTasks {
         gate.promise.then(resolve, reject);
       });
     };
-    manager.define('hold', { labels: ['Restocking hay loft'], run: (ctx) => hold(ctx.id, ctx.signal) });
+    manager.define('hold', { label: 'Restocking hay loft', run: (ctx) => hold(ctx.id, ctx.signal) });
     manager.define('quick', {
-      labels: ['Brushing parade manes'],
+      label: 'Brushing parade manes',
       run: async () => {
         await sleep(60);
         return 'Routine complete: every stall passed inspection.';

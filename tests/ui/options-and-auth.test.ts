@@ -68,7 +68,7 @@ describe('layout', () => {
     const detail = await request(app).get(`/tasks/${launched.id}/`).set('Accept', 'text/html');
     expect(detail.status).toBe(200);
     expect(detail.text).toContain('<nav class="host-nav">Host</nav>');
-    expect(seen).toEqual(['Stable Routines', expect.stringContaining('· Stable Routines')]);
+    expect(seen).toEqual(['Tasks', expect.stringContaining('· Tasks')]);
   });
 });
 

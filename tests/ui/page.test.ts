@@ -15,16 +15,25 @@ function nonceOf(csp: string, directive: string): string | undefined {
 }
 
 describe('GET / (the page)', () => {
-  it('renders the Stable Routines page with the run bar and the empty state', async () => {
-    const res = await request(hostApp(manager)).get('/tasks/');
+  it('renders the page with neutral default words, the run bar and the empty state', async () => {
+    const res = await request(hostApp(manager, { kinds: ['quick'] })).get('/tasks/');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/html; charset=utf-8/);
-    expect(res.text).toContain('<h1>Stable Routines</h1>');
-    expect(res.text).toContain('<title>Stable Routines</title>');
-    expect(res.text).toMatch(/<button type="button" class="sh-run" id="sh-run"[^>]*>Start Routine<\/button>/);
-    expect(res.text).toContain('Starts a simulated stable routine for the pony crew');
-    expect(res.text).toMatch(/<p class="sh-empty" id="sh-empty">No routines underway\. Start a routine to see the stable crew at work\.<\/p>/);
+    expect(res.text).toContain('<h1>Tasks</h1>');
+    expect(res.text).toContain('<title>Tasks</title>');
+    expect(res.text).toMatch(/<button type="button" class="sh-run" id="sh-run">Start<\/button>/);
+    expect(res.text).not.toContain('class="sh-hint"');
+    expect(res.text).not.toContain('id="sh-kind"');
+    expect(res.text).toMatch(/<p class="sh-empty" id="sh-empty">No tasks yet\.<\/p>/);
     expect(res.text).toContain('aria-live="polite"');
+    expect(res.text).not.toMatch(/routine|pony|stable crew/i);
+  });
+
+  it('offers a choice of kinds, escaped, when several may be run', async () => {
+    const res = await request(hostApp(manager, { kinds: ['quick', '<b>odd</b>'] })).get('/tasks/');
+    expect(res.text).toContain(
+      '<label class="sh-kind-label" for="sh-kind">Task</label><select class="sh-kind" id="sh-kind"><option>quick</option><option>&lt;b&gt;odd&lt;/b&gt;</option></select>',
+    );
   });
 
   it('answers with and without the trailing slash', async () => {
@@ -32,7 +41,7 @@ describe('GET / (the page)', () => {
     const [slash, bare] = await Promise.all([request(app).get('/tasks/'), request(app).get('/tasks')]);
     expect(slash.status).toBe(200);
     expect(bare.status).toBe(200);
-    expect(bare.text).toContain('<h1>Stable Routines</h1>');
+    expect(bare.text).toContain('<h1>Tasks</h1>');
   });
 
   it('server-renders rows newest first with the indicator, badge and timing of each state', async () => {
@@ -172,7 +181,7 @@ describe('GET / (the page)', () => {
     expect(res.text).toMatch(/>Saddle up<\/button>/);
     expect(res.text).toContain('Starts &lt;one&gt; job');
     expect(res.text).toContain('>Nothing to see</p>');
-    expect(res.text).not.toContain('Start Routine');
+    expect(res.text).not.toContain('>Start</button>');
   });
 
   it('passes the polling interval and page size to the script', async () => {

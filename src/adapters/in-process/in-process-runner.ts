@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../../core/errors.js';
+import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import { SETTLED } from '../../core/settled.js';
 import type { JobExecutor, TaskJob, TaskRunner } from '../../ports/task-runner.js';
 
@@ -10,6 +11,8 @@ export interface InProcessRunnerOptions {
    */
   concurrency?: number;
 }
+
+const OPTION_KEYS: KeySet<InProcessRunnerOptions> = { concurrency: true };
 
 /** Runs jobs in this process, first in first out, at most `concurrency` at a time. */
 export class InProcessRunner implements TaskRunner {
@@ -32,6 +35,7 @@ export class InProcessRunner implements TaskRunner {
 
   /** Throws a `ConfigurationError` for a concurrency that is not a whole number of at least 1. */
   constructor(options: InProcessRunnerOptions = {}) {
+    checkOptionKeys(options, OPTION_KEYS, 'InProcessRunner');
     const concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new ConfigurationError(`concurrency must be a whole number of at least 1; got ${String(concurrency)}.`);

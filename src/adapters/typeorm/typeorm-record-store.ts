@@ -4,6 +4,7 @@ import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '..
 import type { ListQuery, TaskPage } from '../../core/list-query.js';
 import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
+import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
 import type { RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { RecordSql, type LockTable } from './record-sql.js';
@@ -46,6 +47,10 @@ export interface TypeOrmRecordStoreOptions {
   closeTimeoutMs?: number;
 }
 
+const OPTION_KEYS: KeySet<TypeOrmRecordStoreOptions> = {
+  dataSource: true, entity: true, fieldMap: true, statusValues: true, logger: true, closeTimeoutMs: true,
+};
+
 /**
  * Stores records in the host's database through its TypeORM DataSource (better-sqlite3,
  * PostgreSQL, MySQL/MariaDB), in the host's own entity and column names. Writes are group
@@ -64,6 +69,7 @@ export class TypeOrmRecordStore implements RecordStore {
     if (!given || typeof given !== 'object' || !given.dataSource || typeof given.dataSource.getMetadata !== 'function') {
       throw new ConfigurationError('TypeOrmRecordStore needs a TypeORM DataSource as its dataSource option.');
     }
+    checkOptionKeys(options, OPTION_KEYS, 'TypeOrmRecordStore');
     this.options = options;
   }
 

@@ -4,7 +4,7 @@ export async function checkRouter(baseUrl, { expectLabelPrefix } = {}) {
   const page = await fetch(`${baseUrl}/tasks/`);
   if (page.status !== 200) throw new Error(`GET /tasks/ answered ${page.status}`);
   const html = await page.text();
-  if (!html.includes('Stable Routines')) throw new Error('the page has no "Stable Routines" heading');
+  if (!html.includes('<h1>Tasks</h1>')) throw new Error('the page has no "Tasks" heading');
   const cookie = page.headers.get('set-cookie') ?? '';
   const token = /stablehand_csrf=([^;]+)/.exec(cookie)?.[1];
   if (!token) throw new Error(`no CSRF cookie in ${cookie}`);
