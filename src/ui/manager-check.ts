@@ -1,13 +1,11 @@
-import type { LifecycleEventName } from '../core/types.js';
+import { LIFECYCLE_EVENTS, type LifecycleEventName } from '../core/types.js';
 
 /**
  * The lifecycle events that change what `GET status/` answers. Not `cleanup`: it only marks a
  * record cleaned up, which the status JSON does not show, and it always follows a terminal event
  * in the same tick. Each event listened to makes the manager build a payload per task.
  */
-export const STATUS_CHANGING_EVENTS: readonly LifecycleEventName[] = [
-  'create', 'start', 'progress', 'complete', 'fail', 'cancel',
-];
+export const STATUS_CHANGING_EVENTS: readonly LifecycleEventName[] = LIFECYCLE_EVENTS.filter((event) => event !== 'cleanup');
 
 const REQUIRED_METHODS = ['launch', 'cancel', 'getTask', 'listTasks'] as const;
 

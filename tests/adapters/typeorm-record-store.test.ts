@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   ModelTrackingTaskManager, StoreUnavailableError, TaskConflictError, type TaskManager, type TaskRecord,
 } from '../../src/index.js';
-import { engines } from '../helpers/data-sources.js';
+import { engines, tableName } from '../helpers/data-sources.js';
 import { ImportJob, importJobFieldMap, importJobStatusValues } from '../helpers/import-job-entity.js';
 import { deferred, recordingLogger, waitFor } from '../helpers/wait.js';
 
@@ -65,7 +65,7 @@ for (const engine of engines) {
       await manager.start();
       const { id } = await manager.launch('import', { rows: 3 }, { user: 'bob' });
       await terminal(manager, id);
-      const [row] = await dataSource.query(`SELECT ${['uuid', 'state', 'outcome', 'started_by'].map((c) => dataSource.driver.escape(c)).join(', ')} FROM import_job`);
+      const [row] = await dataSource.query(`SELECT ${['uuid', 'state', 'outcome', 'started_by'].map((c) => dataSource.driver.escape(c)).join(', ')} FROM ${tableName(dataSource, 'import_job')}`);
       expect(row).toEqual({ uuid: id, state: 'success', outcome: 'imported 3 rows', started_by: 'bob' });
     });
 
@@ -158,7 +158,7 @@ for (const engine of engines) {
       const ids = (await Promise.all(launches)).map((t) => t.id);
       for (const id of ids) expect(await terminal(manager, id)).toMatchObject({ status: 'DONE', result: 'written' });
       expect(await dataSource.getRepository(ImportJob).count()).toBe(0);
-      expect(Number((await dataSource.query('SELECT COUNT(*) AS n FROM stablehand_task'))[0].n)).toBe(20);
+      expect(Number((await dataSource.query(`SELECT COUNT(*) AS n FROM ${tableName(dataSource, 'stablehand_task')}`))[0].n)).toBe(20);
     });
 
     it.runIf(engine.name === 'sqlite')('warns when the app holds a transaction open on the shared connection for long', async () => {
@@ -187,12 +187,12 @@ for (const engine of engines) {
       const { id } = await manager.launch('slow');
       await waitFor(async () => (await manager.getTask(id))?.status === 'RUNNING');
       const q = (name: string) => dataSource.driver.escape(name);
-      await dataSource.query(`ALTER TABLE ${q('stablehand_task')} RENAME TO ${q('stablehand_task_away')}`);
+      await dataSource.query(`ALTER TABLE ${tableName(dataSource, 'stablehand_task')} RENAME TO ${q('stablehand_task_away')}`);
       gate.resolve('finished during the outage');
       await waitFor(() => logger.lines.some((l) => l.includes('writing task records failed')), 5_000, 'a logged write failure');
       const refused = await manager.launch('slow').catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(StoreUnavailableError);
-      await dataSource.query(`ALTER TABLE ${q('stablehand_task_away')} RENAME TO ${q('stablehand_task')}`);
+      await dataSource.query(`ALTER TABLE ${tableName(dataSource, 'stablehand_task_away')} RENAME TO ${q('stablehand_task')}`);
       expect(await terminal(manager, id)).toMatchObject({ status: 'DONE', result: 'finished during the outage', cleanedUp: true });
       await waitFor(() => logger.lines.some((l) => l.includes('recovered after')), 5_000, 'the recovery line');
       expect((await manager.listTasks()).tasks.map((t) => t.id)).toEqual([id]);

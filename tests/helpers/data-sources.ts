@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { afterAll } from 'vitest';
 import { CreateStablehandTables1732000000000, stablehandEntities } from '../../src/index.js';
+import { ensureMysqlDatabase, ensurePostgresSchema, suiteNamespace } from './namespaces.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type EntityLike = Function | EntitySchema;
@@ -42,13 +43,21 @@ async function openWith(base: DataSourceOptions, entities: EntityLike[], synchro
   await dataSource.initialize();
   if (base.type !== 'better-sqlite3') {
     // Server databases outlive the test: start every suite from empty tables.
+    const schema = base.type === 'postgres' && base.schema ? `${dataSource.driver.escape(base.schema)}.` : '';
     for (const table of ['stablehand_task_lock', 'stablehand_task', 'migrations', ...entities.map(tableOf)]) {
-      await dataSource.query(`DROP TABLE IF EXISTS ${dataSource.driver.escape(table)}`);
+      await dataSource.query(`DROP TABLE IF EXISTS ${schema}${dataSource.driver.escape(table)}`);
     }
   }
   await dataSource.runMigrations();
   if (synchronize && entities.length > 0) await dataSource.synchronize();
   return dataSource;
+}
+
+/** A table's name as raw SQL must write it on this DataSource: quoted, and in its schema when it has one. */
+export function tableName(dataSource: DataSource, table: string): string {
+  const schema = (dataSource.options as { schema?: string }).schema;
+  const escape = (name: string) => dataSource.driver.escape(name);
+  return schema ? `${escape(schema)}.${escape(table)}` : escape(table);
 }
 
 function tableOf(entity: EntityLike): string {
@@ -72,8 +81,20 @@ function server(name: 'postgres' | 'mysql', variable: string, type: 'postgres' |
   return {
     name,
     skipReason: url ? null : `${variable} is not set, so the ${name} suite is skipped`,
-    open: (entities = [], options = {}) => openWith({ type, url, ...(type === 'mysql' ? { charset: 'utf8mb4' } : {}) },
-      entities, options.synchronize ?? true),
+    // Each test file gets a schema (PostgreSQL) or database (MariaDB) of its own, named after it.
+    open: async (entities = [], options = {}) => {
+      if (!url) throw new Error(`${variable} is not set`);
+      const namespace = suiteNamespace();
+      const server = url;
+      if (type === 'postgres') {
+        await ensurePostgresSchema(server, namespace);
+        return openWith({ type, url: server, schema: namespace }, entities, options.synchronize ?? true);
+      }
+      await ensureMysqlDatabase(server, namespace);
+      const own = new URL(server);
+      own.pathname = `/${namespace}`;
+      return openWith({ type, url: own.href, charset: 'utf8mb4' }, entities, options.synchronize ?? true);
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import {
-  ModelTrackingTaskManager, TaskManager, type LifecycleEventName, type LifecyclePayload,
+  LIFECYCLE_EVENTS, ModelTrackingTaskManager, TaskManager, type LifecycleEventName, type LifecyclePayload,
   type ModelTrackingTaskManagerOptions, type TaskManagerOptions,
 } from '../../src/index.js';
 import { sqlite } from './data-sources.js';
@@ -27,7 +27,7 @@ export const sqliteKind: ManagerKind = {
 /** Records every lifecycle event a manager emits, in order. */
 export function recordEvents(manager: TaskManager): { event: LifecycleEventName; payload: LifecyclePayload }[] {
   const seen: { event: LifecycleEventName; payload: LifecyclePayload }[] = [];
-  for (const event of ['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup'] as const) {
+  for (const event of LIFECYCLE_EVENTS) {
     manager.on(event, (payload) => seen.push({ event, payload }));
   }
   return seen;

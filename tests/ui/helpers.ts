@@ -1,20 +1,14 @@
 import express, { type Express } from 'express';
 import request from 'supertest';
 import { afterEach, beforeEach } from 'vitest';
-import { deferred } from '../helpers/wait.js';
+import { deferred, recordingLogger, sleep, waitFor } from '../helpers/wait.js';
 import { TaskManager } from '../../src/manager/task-manager.js';
 import type { ProgressPayload } from '../../src/core/types.js';
 import type { TaskManagerOptions } from '../../src/manager/task-manager-options.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
 
-export { deferred };
+export { deferred, recordingLogger, sleep, waitFor };
 type Deferred<T> = ReturnType<typeof deferred<T>>;
-
-/** A logger that records instead of printing, so tests can assert on what was logged. */
-export function recordingLogger(): { warn: (...args: unknown[]) => void; error: (...args: unknown[]) => void; errors: unknown[][] } {
-  const errors: unknown[][] = [];
-  return { warn: () => undefined, error: (...args: unknown[]) => void errors.push(args), errors };
-}
 
 export const XSS_RESULT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">\u2028end';
 export const XSS_LABEL = '</script><b>Bold</b> & "quoted" \u2028 label';
@@ -80,21 +74,6 @@ export class ControlledTasks {
         return hold(ctx.id, ctx.signal);
       },
     });
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `check` until it returns a truthy value. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(20);
   }
 }
 
