@@ -21,7 +21,7 @@ import 'reflect-metadata';
 import autocannon from 'autocannon';
 import express from 'express';
 import { DataSource } from 'typeorm';
-import { CreateStablehandTables1732000000000 } from '../src/adapters/typeorm/create-stablehand-tables.js';
+import { stablehandMigrations } from '../src/index.js';
 import { stablehandEntities } from '../src/adapters/typeorm/task-record-entity.js';
 import { ModelTrackingTaskManager } from '../src/adapters/typeorm/model-tracking-task-manager.js';
 import { createTaskRouter } from '../src/ui/create-task-router.js';
@@ -98,7 +98,7 @@ async function serve(): Promise<void> {
     database: join(dir, 'tasks.db'),
     enableWAL: true,
     entities: stablehandEntities,
-    migrations: [CreateStablehandTables1732000000000],
+    migrations: stablehandMigrations,
   });
   await dataSource.initialize();
   await dataSource.runMigrations();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { CreateStablehandTables1732000000000, stablehandEntities } from '../dist/index.js';
+import { stablehandEntities, stablehandMigrations } from '../dist/index.js';
 
 // One directory per process, removed on exit: a listener per data source would trip Node's
 // too-many-listeners warning.
@@ -24,7 +24,7 @@ export async function freshDataSource(name: string): Promise<DataSource> {
     database: join(dir, `${name}.db`),
     enableWAL: true,
     entities: stablehandEntities,
-    migrations: [CreateStablehandTables1732000000000],
+    migrations: stablehandMigrations,
   });
   await dataSource.initialize();
   await dataSource.runMigrations();

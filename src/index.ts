@@ -10,7 +10,7 @@ export {
 } from './core/status.js';
 export {
   LIFECYCLE_EVENTS, type LifecycleEventName, type LifecyclePayload, type LifecycleListener, type JsonValue,
-  type ProgressPayload, type TaskContext, type TaskDefinition, type LaunchOptions, type LaunchedTask, type CancelResult,
+  type ProgressPayload, type TaskContext, type TaskDefinition, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
 } from './core/types.js';
 export type { Logger } from './core/logger.js';
 export {
@@ -20,7 +20,7 @@ export {
   DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_CURSOR_LENGTH, type ListTasksOptions, type ListQuery, type TaskPage,
 } from './core/list-query.js';
 export { toJsonValue } from './core/json.js';
-export type { RecordStore, StoreCleanupResult } from './ports/record-store.js';
+export type { RecordStore, StoreCleanupResult, HeartbeatReport } from './ports/record-store.js';
 export type { TaskRunner, TaskJob, JobExecutor } from './ports/task-runner.js';
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias stays public until it is removed
 export type { TaskRouterManager, TaskListRequest } from './ports/task-manager-port.js';
@@ -41,6 +41,8 @@ export {
   StablehandTaskRecord, StablehandTaskLock, stablehandEntities, type StablehandTaskRow, type StablehandTaskLockRow,
 } from './adapters/typeorm/task-record-entity.js';
 export { CreateStablehandTables1732000000000 } from './adapters/typeorm/create-stablehand-tables.js';
+export { AddStablehandOwnership1764600000000 } from './adapters/typeorm/add-stablehand-ownership.js';
+export { stablehandMigrations } from './adapters/typeorm/stablehand-migrations.js';
 export { createTaskRouter, type TaskRouterOptions } from './ui/create-task-router.js';
 export {
   DEFAULT_TEXTS, type TaskUiOptions, type TaskPageLayoutInput, type TaskRouterAction, type TaskRouterAuthorize,

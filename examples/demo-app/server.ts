@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import express from 'express';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateStablehandTables1732000000000, createTaskRouter, stablehandEntities } from 'stablehand';
+import { createTaskRouter, stablehandEntities, stablehandMigrations } from 'stablehand';
 import { DataSource } from 'typeorm';
 import { AppTaskManager, type DemoUser } from './app-task-manager.js';
 import { homePage, taskPageLayout } from './layout.js';
@@ -22,7 +22,7 @@ const dataSource = new DataSource({
   database,
   enableWAL: true,
   entities: stablehandEntities,
-  migrations: [CreateStablehandTables1732000000000],
+  migrations: stablehandMigrations,
 });
 await dataSource.initialize();
 // Tables come from the shipped migration, as in a host app; never from synchronize.

@@ -28,6 +28,18 @@ export interface TaskRecord {
   failedAt: Date | null;
   /** Seconds from start to the terminal event. */
   duration: number | null;
+  /**
+   * The manager instance that holds the task (its `instanceId`): the launcher while the task
+   * waits in an in-process queue, the worker while it runs; `null` while it waits in a
+   * distributed queue. Only the owner may change an owned record.
+   */
+  owner: string | null;
+  /** When the owner last showed it is alive; a task whose owner stops beating is taken back. */
+  heartbeatAt: Date | null;
+  /** When someone asked to cancel the task; the owner acknowledges by ending it CANCELLED. */
+  cancelRequestedAt: Date | null;
+  /** Who asked to cancel it, as `formatUser` rendered them. */
+  cancelRequestedBy: JsonValue | null;
 }
 
 /** The logical keys of a {@link TaskRecord}: the left-hand side of a fieldMap. */
@@ -37,6 +49,7 @@ export type RecordKey = keyof TaskRecord;
 export const RECORD_KEYS: readonly RecordKey[] = [
   'id', 'taskName', 'label', 'status', 'message', 'progress', 'user', 'affected', 'input', 'result',
   'error', 'cleanedUp', 'createdAt', 'startedAt', 'updatedAt', 'completedAt', 'failedAt', 'duration',
+  'owner', 'heartbeatAt', 'cancelRequestedAt', 'cancelRequestedBy',
 ];
 
 /** The fields one write changes. Only keys present are written. */

@@ -122,6 +122,12 @@ export interface LaunchedTask {
   status: 'PENDING';
 }
 
+/** Options of one `cancel()` call. */
+export interface CancelOptions {
+  /** Whoever asks for the cancel, recorded as `cancelRequestedBy` through `formatUser`. */
+  user?: unknown;
+}
+
 /** What `cancel()` resolves to. */
 export interface CancelResult {
   id: string;

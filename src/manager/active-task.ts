@@ -2,7 +2,7 @@ import { isTerminalStatus, type TaskStatus } from '../core/status.js';
 import type { ProgressPayload, TaskDefinition } from '../core/types.js';
 
 /** Why a running handler's signal was aborted. */
-export type AbortCause = 'cancel' | 'timeout' | 'stop';
+export type AbortCause = 'cancel' | 'timeout' | 'stop' | 'lost';
 
 /** A progress report waiting for its write slot. */
 export interface PendingProgress {
@@ -19,6 +19,13 @@ export class ActiveTask {
   status: TaskStatus = 'PENDING';
   /** The store's write of the PENDING record while `launch()` waits for it. */
   creating: Promise<void> | null = null;
+  /**
+   * Whether the record names this manager its owner already (a launch onto an in-process runner
+   * writes it so); otherwise the start claims it.
+   */
+  held = false;
+  /** Set when another process took the task over: nothing more is written or emitted for it. */
+  lost = false;
   startedAt: Date | null = null;
   abortCause: AbortCause | null = null;
   lastProgressWrite = Number.NEGATIVE_INFINITY;

@@ -46,6 +46,8 @@ export class TaskExecutor {
   private readonly progress: ProgressReporter;
   // Set by open(): jobs reach the executor only after the manager's start() has opened the store.
   private store!: RecordStore;
+  /** This manager's id in the records it holds; undefined when the store does not track owners. */
+  owner: string | undefined = undefined;
 
   /** The executor the manager hands to its runner. */
   readonly execute: JobExecutor = (job) => this.track(job);
@@ -57,6 +59,7 @@ export class TaskExecutor {
   /** Binds the opened store; called by the manager's `start()`. */
   open(store: RecordStore): void {
     this.store = store;
+    this.owner = store.tracksOwners ? this.config.instanceId : undefined;
   }
 
   /** Whether a handler is still running (or being given its grace). */
@@ -86,6 +89,34 @@ export class TaskExecutor {
       task.releaseSlot?.();
     }
     this.graceful.clear();
+  }
+
+  /** The ids of the tasks this manager holds (queued here or running), for its heartbeat. */
+  heldIds(): string[] {
+    const ids: string[] = [];
+    for (const task of this.active.values()) if (task.held && !task.finished) ids.push(task.id);
+    return ids;
+  }
+
+  /**
+   * Lets go of a task another process took over (or ended): its handler's signal is aborted,
+   * nothing more is written or emitted for it, and its runner slot is freed when the handler
+   * settles or its grace ends. Logs one line.
+   */
+  lose(id: string): void {
+    const task = this.active.get(id);
+    if (!task || task.finished) return;
+    this.config.logger.error(
+      `[stablehand] task ${id} is no longer held by this process (${this.config.instanceId}): another process took it over ` +
+      'or ended it; its handler here is aborted and its outcome will not be recorded',
+    );
+    task.lost = true;
+    task.clearTimers();
+    task.pendingProgress = null;
+    task.status = 'FAILED';
+    this.active.delete(id);
+    task.abort('lost', new DOMException('The task was taken over by another process', 'AbortError'));
+    if (task.releaseSlot) this.startGrace(task, null);
   }
 
   /** Aborts a running task's signal for a cancel and records CANCELLED when it settles or its grace ends. */
@@ -139,7 +170,15 @@ export class TaskExecutor {
     const now = this.config.now();
     task.status = 'RUNNING';
     task.startedAt = now;
-    this.store.update(task.id, { status: 'RUNNING', startedAt: now, updatedAt: now });
+    // A task this manager does not hold yet (one queued on a distributed runner that came back
+    // here) is claimed by its start; one it holds is fenced by its owner.
+    const start: RecordPatch = { status: 'RUNNING', startedAt: now, updatedAt: now };
+    if (!task.held && this.owner !== undefined) {
+      start.owner = this.owner;
+      start.heartbeatAt = now;
+      task.held = true;
+    }
+    this.store.update(task.id, start, this.owner);
     if (this.host.wants('start')) this.host.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
     const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
     if (timeoutMs !== undefined) this.armTimeout(task, timeoutMs);
@@ -217,7 +256,7 @@ export class TaskExecutor {
     } : null;
     const patch: RecordPatch = { progress, updatedAt: now };
     if (pending.message !== undefined) patch.message = pending.message;
-    this.store.update(task.id, patch);
+    this.store.update(task.id, patch, this.owner);
     if (fields) this.host.emit('progress', task, fields);
   }
 
@@ -240,7 +279,10 @@ export class TaskExecutor {
     const event = TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT];
     // Built before the patch is handed to the store, which owns it from then on.
     const payload = this.host.wants(event) ? { ...change, timestamp: now } : null;
-    this.store.update(task.id, change);
+    // A task queued on a distributed runner and never started here (cancelled, or refused by
+    // the queue) is ended by a claim, which lands only while nobody else holds it.
+    if (!task.held && this.owner !== undefined) change.owner = this.owner;
+    this.store.update(task.id, change, this.owner);
     if (payload) this.host.emit(event, task, payload);
     this.store.markCleanedUp(task.id, now, task.holdsLocks);
     this.active.delete(task.id);

@@ -2,6 +2,7 @@ import { ConfigurationError } from '../core/errors.js';
 import type { JsonValue } from '../core/types.js';
 import type { RecordStore } from '../ports/record-store.js';
 import type { Logger } from '../core/logger.js';
+import { defaultInstanceId } from './instance-id.js';
 import { checkMs, checkOptionKeys, type KeySet } from '../core/options.js';
 import type { TaskRunner } from '../ports/task-runner.js';
 
@@ -55,11 +56,34 @@ export interface TaskManagerOptions {
    */
   progressIntervalMs?: number;
   /**
-   * At `start()`, fail every record an earlier run of the app left PENDING or RUNNING. Turn off
-   * when several processes share one database and run tasks.
+   * At `start()`, fail at once the unfinished records of processes that are gone: earlier runs
+   * of this app (on this host, or under this `instanceId`), with `abandonedMessage`. Records held
+   * by live processes are never touched; owners on other hosts are judged by their heartbeat
+   * whatever this says. With a store that does not track owners (a host entity without `owner`
+   * and `heartbeatAt`), it fails every unfinished record, as a single process may.
    * @defaultValue true
    */
   reconcileOnStart?: boolean;
+  /**
+   * Names this manager in the records of the tasks it holds (their `owner`). It must be unique
+   * among the processes sharing the database; a restart may reuse it (a replica's stable name),
+   * and a process that starts under an `instanceId` takes every unfinished task recorded under it
+   * as left behind by its previous run. See "Running several processes" in the guides.
+   * @defaultValue `<hostname>:<pid>:<random>`, new at each start of a process
+   */
+  instanceId?: string;
+  /**
+   * How often this manager shows it is alive: one statement per interval for all of its tasks,
+   * which also picks up cancel requests made by other processes.
+   * @defaultValue 5000
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * How long an owner may stay silent before its tasks are taken back by the other processes
+   * (failed, or cancelled when a cancel was asked). At least twice `heartbeatIntervalMs`.
+   * @defaultValue 30000
+   */
+  staleAfterMs?: number;
   /**
    * Message of records failed by start-up reconciliation.
    * @defaultValue "Abandoned — app restarted"
@@ -118,6 +142,12 @@ export interface TaskManagerConfig {
   reconcileOnStart: boolean;
   /** See {@link TaskManagerOptions.abandonedMessage}. */
   abandonedMessage: string;
+  /** See {@link TaskManagerOptions.instanceId}. */
+  instanceId: string;
+  /** See {@link TaskManagerOptions.heartbeatIntervalMs}. */
+  heartbeatIntervalMs: number;
+  /** See {@link TaskManagerOptions.staleAfterMs}. */
+  staleAfterMs: number;
   /** See {@link TaskManagerOptions.cleanupIntervalMs}. */
   cleanupIntervalMs: number;
   /** See {@link TaskManagerOptions.cleanup}. */
@@ -133,7 +163,7 @@ export const ABANDONED_MESSAGE = 'Abandoned — app restarted';
 
 const OPTION_KEYS: KeySet<TaskManagerOptions> = {
   store: true, runner: true, concurrency: true, defaultTimeoutMs: true, cancelGraceMs: true, progressIntervalMs: true,
-  reconcileOnStart: true, abandonedMessage: true, cleanupIntervalMs: true, cleanup: true, logger: true,
+  reconcileOnStart: true, abandonedMessage: true, instanceId: true, heartbeatIntervalMs: true, staleAfterMs: true, cleanupIntervalMs: true, cleanup: true, logger: true,
   formatUser: true, formatAffected: true, formatPayload: true, now: true,
 };
 const CLEANUP_KEYS: KeySet<CleanupOptions> = { olderThanMs: true, deleteRecords: true };
@@ -160,8 +190,20 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions, extraKeys
   if (typeof abandonedMessage !== 'string' || !abandonedMessage) {
     throw new ConfigurationError('abandonedMessage must be a non-empty string.');
   }
+  const instanceId = options.instanceId ?? defaultInstanceId();
+  if (typeof instanceId !== 'string' || !instanceId.trim() || instanceId.length > 255) {
+    throw new ConfigurationError('instanceId must be a non-empty string of at most 255 characters.');
+  }
+  const heartbeatIntervalMs = checkMs('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 5000, 10);
+  const staleAfterMs = checkMs('staleAfterMs', options.staleAfterMs ?? 30_000, 1);
+  if (staleAfterMs < 2 * heartbeatIntervalMs) {
+    throw new ConfigurationError(`staleAfterMs must be at least twice heartbeatIntervalMs (${heartbeatIntervalMs} ms); got ${staleAfterMs}.`);
+  }
   return {
     concurrency,
+    instanceId,
+    heartbeatIntervalMs,
+    staleAfterMs,
     defaultTimeoutMs: options.defaultTimeoutMs === undefined ? undefined : checkMs('defaultTimeoutMs', options.defaultTimeoutMs, 1),
     cancelGraceMs: checkMs('cancelGraceMs', options.cancelGraceMs ?? 5000),
     progressIntervalMs: checkMs('progressIntervalMs', options.progressIntervalMs ?? 250),

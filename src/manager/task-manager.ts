@@ -1,6 +1,6 @@
-import { InvalidInputError, ManagerStoppedError, TaskAlreadyFinishedError, TaskNotFoundError, UnknownTaskKindError } from '../core/errors.js';
+import { InvalidInputError, ManagerStoppedError, UnknownTaskKindError } from '../core/errors.js';
 import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
-import type { CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
+import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
 import { assertJson } from '../core/json.js';
@@ -8,12 +8,15 @@ import { errorMessage } from '../core/logger.js';
 import { SETTLED } from '../core/settled.js';
 import { isThenable } from '../core/thenable.js';
 import type { TaskRecord } from '../core/record.js';
-import { isTerminalStatus, type TaskStatus } from '../core/status.js';
+import type { TaskStatus } from '../core/status.js';
 import type { TaskRunner } from '../ports/task-runner.js';
 import { ActiveTask } from './active-task.js';
 import { defaultRunner, defaultStore } from './defaults.js';
 import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, lockKeyOf } from './formatters.js';
 import { LifecycleListeners } from './lifecycle-listeners.js';
+import { runningHereAs, stoppedHere } from './instance-id.js';
+import { Liveness } from './liveness.js';
+import { cancelElsewhere } from './remote-cancel.js';
 import { labelFor, validateDefinition } from './task-definition.js';
 import { TaskExecutor } from './task-executor.js';
 import { newTaskId } from './task-id.js';
@@ -65,6 +68,7 @@ export class TaskManager {
   private startPromise: Promise<void> | null = null;
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
+  private liveness: Liveness | null = null;
 
   /**
    * Checks the options (a `ConfigurationError` names a bad or unknown one); nothing runs until
@@ -134,7 +138,12 @@ export class TaskManager {
     await store.open();
     this.storeInstance = store;
     this.executor.open(store);
-    if (this.config.reconcileOnStart) {
+    if (store.tracksOwners) {
+      runningHereAs(this.config.instanceId);
+      this.liveness = new Liveness(this.config, store, this.executor, (id) => void this.cancelHere(id).catch(() => undefined));
+      await this.liveness.sweep(true);
+      this.liveness.start();
+    } else if (this.config.reconcileOnStart) {
       await store.abandonActive(this.config.abandonedMessage, this.config.now());
     }
     await this.runner.start(this.executor.execute);
@@ -176,6 +185,8 @@ export class TaskManager {
       if (task?.status === 'PENDING') this.executor.finish(task, 'CANCELLED', { message: STOPPED_BEFORE_START });
     }
     await this.executor.drain(graceMs);
+    await this.liveness?.stop();
+    stoppedHere(this.config.instanceId);
     await this.store.close();
     this.state = 'stopped';
   }
@@ -205,6 +216,7 @@ export class TaskManager {
     const id = newTaskId(now.getTime());
     const record = this.newRecord(id, kind, label, input, options, now);
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
+    task.held = record.owner !== null;
     // Known from now on, so that cancel() can wait for the record; nothing else acts on a task
     // before it is queued.
     const active = this.executor.active;
@@ -238,11 +250,15 @@ export class TaskManager {
   }
 
   private newRecord(id: string, kind: string, label: string, input: JsonValue | undefined, options: LaunchOptions, now: Date): TaskRecord {
+    const owner = this.runner.inProcess === true ? this.executor.owner ?? null : null;
     return {
       id, taskName: kind, label, status: 'PENDING', message: null, progress: null,
       user: this.format('user', options.user), affected: this.format('affected', options.affected),
       input: input === undefined ? null : this.format('input', input), result: null, error: null,
       cleanedUp: false, createdAt: now, startedAt: null, updatedAt: now, completedAt: null, failedAt: null, duration: null,
+      // On an in-process runner the launcher holds the task until it ends; a distributed one
+      // leaves it to whichever worker claims it.
+      owner, heartbeatAt: owner === null ? null : now, cancelRequestedAt: null, cancelRequestedBy: null,
     };
   }
 
@@ -251,15 +267,33 @@ export class TaskManager {
    * CANCELLED when its handler settles or after `cancelGraceMs`. Rejects with
    * `TaskNotFoundError` or `TaskAlreadyFinishedError`.
    */
-  async cancel(id: string): Promise<CancelResult> {
+  async cancel(id: string, options: CancelOptions = {}): Promise<CancelResult> {
     if (typeof id !== 'string' || !id) throw new InvalidInputError('A task id must be a non-empty string.');
+    const givenOptions: unknown = options;
+    if (givenOptions === null || typeof givenOptions !== 'object') throw new InvalidInputError('cancel options must be an object.');
     const store = this.store;
     // A record can be seen (by a page polling the store) before its launch() has taken it in:
     // wait for that launch, whose continuation runs first, so the task is found where it belongs.
+    await this.executor.active.get(id)?.creating?.catch(() => undefined);
+    const by = this.format('user', options.user);
+    const here = await this.cancelHere(id, by);
+    return here ?? cancelElsewhere(store, this.runner, this.config, id, by);
+  }
+
+  /**
+   * Cancels a task this manager holds: a queued one at once, a running one by aborting its signal
+   * (CANCELLED when it settles or its grace ends). Null when it holds no such task. With `by`,
+   * who asked and when is recorded; without, the request came from elsewhere and is recorded.
+   */
+  private async cancelHere(id: string, by?: JsonValue): Promise<CancelResult | null> {
     const active = this.executor.active;
-    await active.get(id)?.creating?.catch(() => undefined);
     let task = active.get(id);
-    if (task?.status === 'PENDING') {
+    if (!task) return null;
+    if (by !== undefined) {
+      const now = this.config.now();
+      this.store.update(id, { cancelRequestedAt: now, cancelRequestedBy: by }, this.executor.owner);
+    }
+    if (task.status === 'PENDING') {
       await this.runner.remove(id);
       // The task may have started while remove() ran (the widening undoes TypeScript's narrowing
       // from before the await).
@@ -273,25 +307,9 @@ export class TaskManager {
       this.executor.cancelRunning(task);
       return { id, status: 'CANCELLING' };
     }
-    // Not running here: another process's task, or one whose process died. Flushing first makes
-    // a terminal state this process already decided visible to the check below.
-    await store.flush();
-    const record = await store.get(id);
-    if (!record) throw new TaskNotFoundError(id);
-    if (isTerminalStatus(record.status)) throw new TaskAlreadyFinishedError(id, record.status);
-    const now = this.config.now();
-    const started = record.startedAt ?? record.createdAt;
-    store.update(id, {
-      status: 'CANCELLED', message: 'Cancelled', completedAt: now, updatedAt: now,
-      duration: started ? Math.max(0, now.getTime() - started.getTime()) / 1000 : null,
-    });
-    store.markCleanedUp(id, now, true);
-    await store.flush();
-    // The guarded write is skipped if the record reached a final state in the meantime.
-    const after = await store.get(id);
-    if (after && after.status !== 'CANCELLED') throw new TaskAlreadyFinishedError(id, after.status);
-    return { id, status: 'CANCELLED' };
+    return null;
   }
+
 
   /** Reads one task's record from the store, or `null`. */
   async getTask(id: string): Promise<TaskRecord | null> {

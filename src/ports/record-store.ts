@@ -10,6 +10,17 @@ export interface StoreCleanupResult {
   taskNames: string[];
 }
 
+/** What one heartbeat learned about the tasks its process believes it holds. */
+export interface HeartbeatReport {
+  /**
+   * Tasks no longer this owner's to run: taken over by another process, ended by someone else,
+   * or gone. Their handlers must stop, and their outcome is no longer this process's to record.
+   */
+  lost: string[];
+  /** Tasks still this owner's, for which someone asked a cancel. */
+  cancelRequested: string[];
+}
+
 /**
  * Where task records live. The manager owns ordering and terminal-state rules; a store only
  * makes writes durable and answers reads. Implementations: `TypeOrmRecordStore`, `MemoryRecordStore`.
@@ -17,6 +28,12 @@ export interface StoreCleanupResult {
 export interface RecordStore {
   /** Prepares the store (checks schema, opens statements). Called by the manager's `start()`. */
   open(): Promise<void>;
+  /**
+   * Whether records carry an owner and a heartbeat (the bundled table does; a host's entity does
+   * when it maps `owner` and `heartbeatAt`). Without them the manager assumes a single process.
+   * Known once the store is open.
+   */
+  readonly tracksOwners: boolean;
   /** Flushes every buffered write and releases resources. */
   close(): Promise<void>;
   /**
@@ -33,8 +50,13 @@ export interface RecordStore {
    * The store takes `patch` over: it may keep it, merge later changes into it and add keys to it
    * until it is written, so the caller hands over a fresh object and never reads or changes it
    * again. (Sparing a copy per change is worth a rule on the write path.)
+   *
+   * With `owner` (and a store that {@link RecordStore.tracksOwners}), the change is fenced: it
+   * lands only while that owner holds the record, so a process that lost a task to another can
+   * never overwrite it. A patch that itself sets `owner` claims the record instead: it lands only
+   * while the record is PENDING and held by nobody else.
    */
-  update(id: string, patch: RecordPatch): void;
+  update(id: string, patch: RecordPatch, owner?: string): void;
   /** Buffers the cleanup mark (written whatever the status) and, if asked, the release of the task's locks. */
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void;
   /** Resolves once everything buffered before the call is durable. */
@@ -45,6 +67,25 @@ export interface RecordStore {
   list(query: ListQuery): Promise<TaskPage>;
   /** Fails every PENDING or RUNNING record with `message`; returns how many it changed. */
   abandonActive(message: string, at: Date): Promise<number>;
+  /**
+   * Buffers one heartbeat of `owner`: sets `heartbeatAt` on every unfinished record it holds that
+   * has no cancel request, in one statement. Resolves, once written, with what it learned about
+   * `ids` (the tasks the owner believes it holds); with nothing learned when the write failed.
+   */
+  heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport>;
+  /**
+   * Unfinished records held by an owner other than `except`; with `silentSince`, only those whose
+   * last heartbeat is older than it (or missing).
+   */
+  listOwnedByOthers(except: string, silentSince?: Date): Promise<TaskRecord[]>;
+  /**
+   * Applies `patch` to a record only while it is unfinished and still as it was seen: held by
+   * `owner` with heartbeat `heartbeatAt` (compare-and-set, so that of several processes taking
+   * back a silent owner's task one wins, and an owner that beat again in between keeps it).
+   * Resolves with whether it applied. Writes at once, not buffered; a terminal patch releases the
+   * record's locks in the same transaction.
+   */
+  takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): Promise<boolean>;
   /**
    * Releases locks held by terminal or missing tasks, marks terminal records finished before
    * `olderThan` as cleaned up, and deletes them when `deleteRecords` is set.

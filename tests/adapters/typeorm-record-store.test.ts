@@ -96,13 +96,16 @@ for (const engine of engines) {
 
     it('fails records an earlier run left unfinished, with their locks, at start', async () => {
       const dataSource = await dataSourceFor();
-      const crashed = new ModelTrackingTaskManager({ dataSource });
+      // One process plays both runs, so the restart is told it is the same app instance, as a
+      // replica with a stable instanceId would be (tests/manager/across-processes.test.ts kills a
+      // real process instead).
+      const crashed = new ModelTrackingTaskManager({ dataSource, instanceId: 'web-1' });
       crashed.define('edit', { label: 'Edit', run: () => new Promise<never>(() => undefined) });
       await crashed.start();
       const running = await crashed.launch('edit', null, { affected: ['stall:7'], lock: true });
       await waitFor(async () => (await crashed.getTask(running.id))?.status === 'RUNNING');
       // The process "dies": nothing is stopped or flushed; a new manager starts on the same database.
-      const restarted = track(new ModelTrackingTaskManager({ dataSource }));
+      const restarted = track(new ModelTrackingTaskManager({ dataSource, instanceId: 'web-1' }));
       restarted.define('edit', { label: 'Edit', run: () => 'ok' });
       await restarted.start();
       const abandoned = await restarted.getTask(running.id);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource, type DataSourceOptions, type EntitySchema } from 'typeorm';
 import { afterAll } from 'vitest';
-import { CreateStablehandTables1732000000000, stablehandEntities } from '../../src/index.js';
+import { stablehandEntities, stablehandMigrations } from '../../src/index.js';
 import { ensureMysqlDatabase, ensurePostgresSchema, suiteNamespace } from './namespaces.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -37,7 +37,7 @@ async function openWith(base: DataSourceOptions, entities: EntityLike[], synchro
   const dataSource = new DataSource({
     ...base,
     entities: [...stablehandEntities, ...entities],
-    migrations: [CreateStablehandTables1732000000000],
+    migrations: stablehandMigrations,
     logging: false,
   });
   await dataSource.initialize();

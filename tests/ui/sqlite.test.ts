@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateStablehandTables1732000000000 } from '../../src/adapters/typeorm/create-stablehand-tables.js';
+import { stablehandMigrations } from '../../src/index.js';
 import { stablehandEntities } from '../../src/adapters/typeorm/task-record-entity.js';
 import { ModelTrackingTaskManager } from '../../src/adapters/typeorm/model-tracking-task-manager.js';
 import { ControlledTasks, XSS_RESULT, csrfFor, hostApp, recordingLogger, waitFor } from './helpers.js';
@@ -21,7 +21,7 @@ beforeAll(async () => {
     type: 'better-sqlite3',
     database: join(dir, 'tasks.db'),
     entities: stablehandEntities,
-    migrations: [CreateStablehandTables1732000000000],
+    migrations: stablehandMigrations,
   });
   await dataSource.initialize();
   await dataSource.runMigrations();

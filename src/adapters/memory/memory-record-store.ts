@@ -2,7 +2,8 @@ import { TaskConflictError } from '../../core/errors.js';
 import type { ListQuery, TaskPage } from '../../core/list-query.js';
 import type { RecordPatch, TaskRecord } from '../../core/record.js';
 import { isTerminalStatus } from '../../core/status.js';
-import type { RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
+import { changeMayLand } from '../../core/write-fence.js';
+import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 
 /**
  * Keeps records in this process's memory: for tests, and for hosts without a database. Records
@@ -13,6 +14,8 @@ export class MemoryRecordStore implements RecordStore {
   private readonly records = new Map<string, TaskRecord>();
   private readonly locks = new Map<string, string>();
   private readonly locksByTask = new Map<string, string[]>();
+  /** Owners and heartbeats are kept like any other field. */
+  readonly tracksOwners = true;
 
   // Nothing here waits: the RecordStore port's promises are returned already settled.
 
@@ -36,15 +39,50 @@ export class MemoryRecordStore implements RecordStore {
     return Promise.resolve();
   }
 
-  update(id: string, patch: RecordPatch): void {
+  update(id: string, patch: RecordPatch, owner?: string): void {
     const record = this.records.get(id);
-    if (!record || isTerminalStatus(record.status)) return;
+    if (!record || !changeMayLand(record, patch, owner)) return;
     Object.assign(record, patch);
     // Like the bundled entity's numeric column, keep the percentage of a progress payload.
     if (record.progress !== null && typeof record.progress === 'object') {
       const percent = (record.progress as { percent?: unknown }).percent;
       record.progress = typeof percent === 'number' ? percent : null;
     }
+  }
+
+  heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport> {
+    for (const record of this.records.values()) {
+      if (record.owner === owner && !isTerminalStatus(record.status) && record.cancelRequestedAt === null) record.heartbeatAt = at;
+    }
+    const lost: string[] = [];
+    const cancelRequested: string[] = [];
+    for (const id of ids) {
+      const record = this.records.get(id);
+      if (record?.owner !== owner || isTerminalStatus(record.status)) lost.push(id);
+      else if (record.cancelRequestedAt !== null) cancelRequested.push(id);
+    }
+    return Promise.resolve({ lost, cancelRequested });
+  }
+
+  listOwnedByOthers(except: string, silentSince?: Date): Promise<TaskRecord[]> {
+    const found: TaskRecord[] = [];
+    for (const record of this.records.values()) {
+      if (isTerminalStatus(record.status) || record.owner === null || record.owner === except) continue;
+      if (silentSince && record.heartbeatAt && record.heartbeatAt >= silentSince) continue;
+      found.push(structuredClone(record));
+    }
+    return Promise.resolve(found);
+  }
+
+  takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): Promise<boolean> {
+    const record = this.records.get(id);
+    const seen = heartbeatAt?.getTime() ?? null;
+    if (!record || isTerminalStatus(record.status) || record.owner !== owner || (record.heartbeatAt?.getTime() ?? null) !== seen) {
+      return Promise.resolve(false);
+    }
+    Object.assign(record, patch);
+    if (patch.status && isTerminalStatus(patch.status)) this.releaseLocks(id);
+    return Promise.resolve(true);
   }
 
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {

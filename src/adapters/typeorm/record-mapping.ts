@@ -137,7 +137,7 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
     );
   }
   for (const [key, kind] of [['cleanedUp', 'boolean'], ['createdAt', 'date'], ['startedAt', 'date'], ['updatedAt', 'date'],
-    ['completedAt', 'date'], ['failedAt', 'date'], ['duration', 'number']] as const) {
+    ['completedAt', 'date'], ['failedAt', 'date'], ['duration', 'number'], ['heartbeatAt', 'date'], ['cancelRequestedAt', 'date']] as const) {
     const column = columns.get(key);
     if (column && column.kind !== kind && column.kind !== 'text') {
       throw new ConfigurationError(
@@ -145,6 +145,18 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
         `it needs a ${kind} (or text) column.`,
       );
     }
+  }
+  const owner = columns.get('owner');
+  if (owner && owner.kind !== 'text') {
+    throw new ConfigurationError(
+      `fieldMap.owner maps to "${owner.metadata.propertyPath}" of entity ${metadata.name}, a ${owner.kind} column; it needs a text column.`,
+    );
+  }
+  if (columns.has('owner') !== columns.has('heartbeatAt')) {
+    throw new ConfigurationError(
+      `Entity ${metadata.name} stores ${columns.has('owner') ? 'owner but not heartbeatAt' : 'heartbeatAt but not owner'}: ` +
+      'map both (several processes on one database need them) or neither.',
+    );
   }
   const mapped = new Set([...columns.values()].map((column) => column.metadata));
   for (const column of metadata.columns) {

@@ -13,6 +13,7 @@ export const INSERT_CHUNK_SIZES = [256, 64, 16, 4, 1] as const;
 // The keys a record has when it is created; all others are still empty then.
 const CREATE_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>([
   'id', 'taskName', 'label', 'status', 'user', 'affected', 'input', 'cleanedUp', 'createdAt', 'updatedAt',
+  'owner', 'heartbeatAt',
 ]);
 
 /** What differs between the SQL dialects stablehand writes. */
@@ -34,11 +35,19 @@ const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
   mysql: { placeholder: QUESTION_MARK, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 
-/** A record's id with the change to write to it. */
+/** A record's id with the change to write to it, and the owner that fences it (if any). */
 export interface PatchEntry {
   readonly id: string;
   readonly patch: RecordPatch;
+  readonly owner?: string | undefined;
 }
+
+/**
+ * How a guarded change is fenced, as SQL: the rule of `changeMayLand` (core/write-fence.ts).
+ * 0: the record is unfinished; 1: its owner is the writer; 2: a claim, landing only on a PENDING
+ * record that nobody else holds.
+ */
+export type Fence = 0 | 1 | 2;
 
 /** The lock table's quoted names. */
 export interface LockTable {
@@ -104,19 +113,49 @@ export class RecordSql {
     return { sql, params };
   }
 
-  /** An UPDATE of the stored keys of `patch`, applied only while the record is PENDING or RUNNING; null if nothing is stored. */
-  guardedUpdate(id: string, patch: RecordPatch): SqlStatement | null {
+  /** Whether records carry owners and heartbeats. */
+  get tracksOwners(): boolean {
+    return this.has('owner');
+  }
+
+  /** The fence of a change by `owner` (none without one, or when owners are not stored). */
+  fenceOf(patch: RecordPatch, owner: string | undefined): Fence {
+    if (owner === undefined || !this.tracksOwners) return 0;
+    return 'owner' in patch ? 2 : 1;
+  }
+
+  /**
+   * An UPDATE of the stored keys of `patch`, applied only while the record is unfinished and the
+   * fence holds (see {@link Fence}); null if nothing is stored.
+   */
+  guardedUpdate(id: string, patch: RecordPatch, owner?: string): SqlStatement | null {
     const keys = this.insertKeys.filter((key) => key in patch);
     if (keys.length === 0) return null;
-    const sql = this.text(`update:${keys.join(',')}`, () => {
+    const fence = this.fenceOf(patch, owner);
+    const sql = this.text(`update:${fence}:${keys.join(',')}`, () => {
       let index = 0;
       const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
-      return `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.id} = ${this.dialect.placeholder(++index)} ` +
-        `AND ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`;
+      const ownerParam = this.dialect.placeholder(index + 2);
+      return `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.id} = ${this.dialect.placeholder(++index)} AND ` +
+        this.fenceSql(fence, '', ownerParam, index + (fence === 0 ? 0 : 1));
     });
     const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
-    params.push(id, ...this.statusValues(ACTIVE_STATUSES));
+    params.push(id);
+    if (fence !== 0) params.push(owner);
+    params.push(...this.statusValues(fence === 2 ? ['PENDING'] : ACTIVE_STATUSES));
     return { sql, params };
+  }
+
+  /**
+   * The fence condition. `alias` prefixes the table's columns ('' or 't.'); `owner` is the SQL of
+   * the writer's owner; the status placeholders start after `before`.
+   */
+  private fenceSql(fence: Fence, alias: string, owner: string, before: number): string {
+    const status = `${alias === '' ? '' : '+'}${alias}${this.status}`;
+    const first = this.dialect.placeholder(before + 1);
+    if (fence === 2) return `${status} = ${first} AND (${alias}${this.col('owner').sql} IS NULL OR ${alias}${this.col('owner').sql} = ${owner})`;
+    const active = `${status} IN (${first}, ${this.dialect.placeholder(before + 2)})`;
+    return fence === 1 ? `${alias}${this.col('owner').sql} = ${owner} AND ${active}` : active;
   }
 
   /** Whether {@link RecordSql.guardedUpdateMany} is available on this database. */
@@ -141,30 +180,95 @@ export class RecordSql {
   }
 
   /**
-   * One UPDATE of `count` records from `offset` that change the same `keys` (a count from
-   * {@link INSERT_CHUNK_SIZES}), each applied only while the record is PENDING or RUNNING.
+   * One UPDATE of `count` records from `offset` that change the same `keys` under the same
+   * `fence` (a count from {@link INSERT_CHUNK_SIZES}), each applied only while its fence holds.
    */
-  guardedUpdateMany(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset = 0, count = entries.length): SqlStatement {
-    const sql = this.text(`updateMany:${count}:${keys.join(',')}`, () => {
-      // The two status parameters follow the VALUES list.
-      const statusIndex = count * (keys.length + 1);
-      const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + 2}`).join(', ');
-      // The unary + keeps SQLite from driving the join from the status index, which would scan
-      // every active record once per row of the VALUES list.
-      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(count, keys.length + 1)}) AS v ` +
-        `WHERE t.${this.id} = v.column1 AND +t.${this.status} IN (${this.dialect.placeholder(statusIndex + 1)}, ` +
-        `${this.dialect.placeholder(statusIndex + 2)})`;
+  guardedUpdateMany(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset: number, count: number, fence: Fence): SqlStatement {
+    // Each VALUES row is the id, then the writer's owner when fenced, then the keys' values.
+    const lead = fence === 0 ? 1 : 2;
+    const width = keys.length + lead;
+    const sql = this.text(`updateMany:${fence}:${count}:${keys.join(',')}`, () => {
+      const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + lead + 1}`).join(', ');
+      // The unary + on status keeps SQLite from driving the join from the status index, which
+      // would scan every active record once per row of the VALUES list.
+      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(count, width)}) AS v ` +
+        `WHERE t.${this.id} = v.column1 AND ${this.fenceSql(fence, 't.', 'v.column2', count * width)}`;
     });
     const columns = keys.map((key) => this.col(key));
-    const params: unknown[] = new Array(count * (columns.length + 1) + ACTIVE_STATUSES.length);
+    const statuses = this.statusValues(fence === 2 ? ['PENDING'] : ACTIVE_STATUSES);
+    const params: unknown[] = new Array(count * width + statuses.length);
     let index = 0;
     for (let i = offset; i < offset + count; i++) {
-      const { id, patch } = entries[i];
+      const { id, patch, owner } = entries[i];
       params[index++] = id;
+      if (fence !== 0) params[index++] = owner;
       for (const column of columns) params[index++] = encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping);
     }
-    for (const status of this.statusValues(ACTIVE_STATUSES)) params[index++] = status;
+    for (const status of statuses) params[index++] = status;
     return { sql, params };
+  }
+
+  /**
+   * One heartbeat: `heartbeatAt` on every unfinished record `owner` holds that has no cancel
+   * request. Its changed-row count tells whether the owner still holds all it believes it does.
+   */
+  heartbeat(owner: string, at: Date): SqlStatement {
+    const sql = this.text('heartbeat', () => {
+      const waiting = this.has('cancelRequestedAt') ? ` AND ${this.col('cancelRequestedAt').sql} IS NULL` : '';
+      return `UPDATE ${this.mapping.table} SET ${this.col('heartbeatAt').sql} = ${this.dialect.placeholder(1)} ` +
+        `WHERE ${this.col('owner').sql} = ${this.dialect.placeholder(2)} AND ${this.status} IN (${this.dialect.placeholder(3)}, ` +
+        `${this.dialect.placeholder(4)})${waiting}`;
+    });
+    return { sql, params: [this.encode('heartbeatAt', at), owner, ...this.statusValues(ACTIVE_STATUSES)] };
+  }
+
+  /** Owner, status and cancel request of the records `ids`. */
+  holdersOf(ids: readonly string[]): SqlStatement {
+    const cancel = this.has('cancelRequestedAt') ? this.col('cancelRequestedAt').sql : 'NULL';
+    let index = 0;
+    return {
+      sql: `SELECT ${this.id} AS ${this.driver.escape('id')}, ${this.col('owner').sql} AS ${this.driver.escape('owner')}, ` +
+        `${this.status} AS ${this.driver.escape('status')}, ${cancel} AS ${this.driver.escape('cancelRequestedAt')} ` +
+        `FROM ${this.mapping.table} WHERE ${this.id} IN (${ids.map(() => this.dialect.placeholder(++index)).join(', ')})`,
+      params: [...ids],
+      read: true,
+    };
+  }
+
+  /** Unfinished records held by an owner other than `except`, optionally only those silent since `silentSince`. */
+  ownedByOthers(except: string, silentSince: Date | undefined): SqlStatement {
+    let index = 0;
+    const owner = this.col('owner').sql;
+    const heartbeat = this.col('heartbeatAt').sql;
+    const where = [
+      `${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
+      `${owner} IS NOT NULL`, `${owner} <> ${this.dialect.placeholder(++index)}`,
+    ];
+    const params: unknown[] = [...this.statusValues(ACTIVE_STATUSES), except];
+    if (silentSince) {
+      where.push(`(${heartbeat} IS NULL OR ${heartbeat} < ${this.dialect.placeholder(index + 1)})`);
+      params.push(this.encode('heartbeatAt', silentSince));
+    }
+    return { sql: `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${where.join(' AND ')}`, params, read: true };
+  }
+
+  /** A compare-and-set change: applies only while the record is unfinished, held by `owner`, with that heartbeat. */
+  takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): SqlStatement | null {
+    const keys = this.insertKeys.filter((key) => key in patch);
+    if (keys.length === 0) return null;
+    let index = 0;
+    const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
+    const heartbeat = this.col('heartbeatAt').sql;
+    const where = [
+      `${this.id} = ${this.dialect.placeholder(++index)}`,
+      `${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
+      `${this.col('owner').sql} = ${this.dialect.placeholder(++index)}`,
+      heartbeatAt ? `${heartbeat} = ${this.dialect.placeholder(++index)}` : `${heartbeat} IS NULL`,
+    ];
+    const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
+    params.push(id, ...this.statusValues(ACTIVE_STATUSES), owner);
+    if (heartbeatAt) params.push(this.encode('heartbeatAt', heartbeatAt));
+    return { sql: `UPDATE ${this.mapping.table} SET ${set} WHERE ${where.join(' AND ')}`, params };
   }
 
   /** Marks a record cleaned up (and touches `updatedAt`) whatever its status; null when `cleanedUp` is not stored. */

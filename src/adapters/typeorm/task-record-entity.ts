@@ -22,6 +22,10 @@ export interface StablehandTaskRow {
   completedAt: Date | null;
   failedAt: Date | null;
   duration: number | null;
+  owner: string | null;
+  heartbeatAt: Date | null;
+  cancelRequestedAt: Date | null;
+  cancelRequestedBy: string | null;
 }
 
 /** A row of the lock table: one affected object held by one task. */
@@ -63,11 +67,18 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
     completedAt: { name: 'completed_at', ...timestamp, nullable: true },
     failedAt: { name: 'failed_at', ...timestamp, nullable: true },
     duration: { type: 'double precision', nullable: true },
+    // Added by AddStablehandOwnership1764600000000.
+    owner: { type: 'varchar', length: 255, nullable: true },
+    heartbeatAt: { name: 'heartbeat_at', ...timestamp, nullable: true },
+    cancelRequestedAt: { name: 'cancel_requested_at', ...timestamp, nullable: true },
+    cancelRequestedBy: { name: 'cancel_requested_by', type: 'varchar', length: 255, nullable: true },
   },
   indices: [
     // Serves status-filtered pages (status = ? ORDER BY id DESC) without a sort.
     { name: 'IDX_stablehand_task_status', columns: ['status', 'id'] },
     { name: 'IDX_stablehand_task_created_at', columns: ['createdAt'] },
+    // Serves the heartbeat (owner = ? AND status IN ...) and the sweep for silent owners.
+    { name: 'IDX_stablehand_task_owner', columns: ['owner', 'status'] },
   ],
 });
 

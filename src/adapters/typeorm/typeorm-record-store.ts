@@ -6,7 +6,8 @@ import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
-import type { RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
+import { isTerminalStatus } from '../../core/status.js';
+import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { RecordSql, type LockTable } from './record-sql.js';
 import {
   BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
@@ -111,8 +112,36 @@ export class TypeOrmRecordStore implements RecordStore {
     }
   }
 
-  update(id: string, patch: RecordPatch): void {
-    this.writes.update(id, patch);
+  get tracksOwners(): boolean {
+    return this.sql.tracksOwners;
+  }
+
+  update(id: string, patch: RecordPatch, owner?: string): void {
+    this.writes.update(id, patch, owner);
+  }
+
+  heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport> {
+    return this.writes.heartbeat(owner, at, ids);
+  }
+
+  async listOwnedByOthers(except: string, silentSince?: Date): Promise<TaskRecord[]> {
+    if (!this.sql.tracksOwners) return [];
+    const { sql, params } = this.sql.ownedByOthers(except, silentSince);
+    return this.sql.decodeAll(await this.executor.read(sql, params));
+  }
+
+  async takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): Promise<boolean> {
+    const sql = this.sql;
+    if (!sql.tracksOwners) return false;
+    // Buffered writes first, so the compare sees this process's own latest state.
+    await this.writes.flush();
+    const releaseLocks = patch.status !== undefined && isTerminalStatus(patch.status) && sql.locks !== null;
+    return this.executor.transaction(function* takeOver(): SqlPlan<boolean> {
+      const statement = sql.takeOver(id, owner, heartbeatAt, patch);
+      const changed = statement ? ((yield statement) as number) > 0 : false;
+      if (changed && releaseLocks) yield sql.releaseLocks(id);
+      return changed;
+    });
   }
 
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {

@@ -2,8 +2,9 @@ import { StoreUnavailableError } from '../../core/errors.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import type { RecordPatch, TaskRecord } from '../../core/record.js';
 import { isTerminalStatus } from '../../core/status.js';
-import { INSERT_CHUNK_SIZES, type PatchEntry, type RecordSql } from './record-sql.js';
-import type { SqlExecutor, SqlPlan } from './sql-executor.js';
+import { INSERT_CHUNK_SIZES, type Fence, type PatchEntry, type RecordSql } from './record-sql.js';
+import type { SqlExecutor, SqlPlan, SqlRows } from './sql-executor.js';
+import type { HeartbeatReport } from '../../ports/record-store.js';
 
 /**
  * One record's queued change: its guarded patch and its cleanup mark, merged across every event
@@ -11,6 +12,8 @@ import type { SqlExecutor, SqlPlan } from './sql-executor.js';
  */
 class PendingChange {
   patch: RecordPatch | null = null;
+  /** The writer that fences the change (its first writer's); undefined for an unfenced change. */
+  owner: string | undefined = undefined;
   cleanupAt: Date | null = null;
   releaseLocks = false;
   // Set by a plan when the guarded update carried the cleanup mark and changed the row.
@@ -26,9 +29,21 @@ interface Batch {
   rejecters: ((error: Error) => void)[];
   changes: Map<string, PendingChange>;
   waiters: (() => void)[];
+  beats: Beat[];
+}
+
+/** A queued heartbeat and who waits for its report. */
+interface Beat {
+  owner: string;
+  at: Date;
+  ids: readonly string[];
+  report: HeartbeatReport;
+  resolve: (report: HeartbeatReport) => void;
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
+// Multiplies the fence into a change's grouping shape, above the record keys' bits.
+const FENCE_UNIT = 1 << 24;
 
 /**
  * Group commit for record writes. Writes made while a flush runs wait for the next one, which
@@ -65,9 +80,22 @@ export class WriteBuffer {
   }
 
   /** Queues a guarded change, merged into any change of the same record not yet written. */
-  update(id: string, patch: RecordPatch): void {
-    mergeGuarded(this.changeOf(id), patch);
+  update(id: string, patch: RecordPatch, owner: string | undefined): void {
+    const change = this.changeOf(id);
+    if (!change.patch) change.owner = owner;
+    mergeGuarded(change, patch);
     this.kick();
+  }
+
+  /**
+   * Queues a heartbeat after everything queued before it, so the records it expects to find
+   * (created or claimed before the call) are written when it runs.
+   */
+  heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport> {
+    return new Promise((resolve) => {
+      this.batch.beats.push({ owner, at, ids, report: { lost: [], cancelRequested: [] }, resolve });
+      this.kick();
+    });
   }
 
   /** Queues the cleanup mark and lock release of a record. */
@@ -114,6 +142,7 @@ export class WriteBuffer {
         this.failures = 0;
         for (const resolve of batch.resolvers) resolve();
         for (const waiter of batch.waiters) waiter();
+        for (const beat of batch.beats) beat.resolve(beat.report);
         continue;
       }
       this.failed(batch, error);
@@ -198,22 +227,26 @@ export class WriteBuffer {
       if (!patch) continue;
       if (foldCleanup && change.cleanupAt) patch.cleanedUp = true;
       if (!sql.multiRowUpdate) {
-        const statement = sql.guardedUpdate(change.id, patch);
+        const statement = sql.guardedUpdate(change.id, patch, change.owner);
         if (statement && (yield statement) !== 0 && patch.cleanedUp) change.folded = true;
         continue;
       }
       const keys = sql.keySet(patch);
       if (keys === 0) continue;
-      const group = groups.get(keys);
+      // Changes share a statement when they set the same keys under the same fence; the key set
+      // has at most 22 bits, so the fence takes the two above.
+      const shape = keys + sql.fenceOf(patch, change.owner) * FENCE_UNIT;
+      const group = groups.get(shape);
       if (group) group.push(change);
-      else groups.set(keys, [change]);
+      else groups.set(shape, [change]);
     }
-    for (const [keySet, group] of groups) {
-      const keys = sql.keysOf(keySet);
+    for (const [shape, group] of groups) {
+      const keys = sql.keysOf(shape % FENCE_UNIT);
+      const fence = Math.floor(shape / FENCE_UNIT) as Fence;
       for (let offset = 0; offset < group.length;) {
         const size = chunkSize(group.length - offset);
         // Only changes with a patch were grouped.
-        const changed = yield sql.guardedUpdateMany(keys, group as PatchEntry[], offset, size);
+        const changed = yield sql.guardedUpdateMany(keys, group as PatchEntry[], offset, size, fence);
         if (changed === size) for (let i = offset; i < offset + size; i++) if (group[i].patch?.cleanedUp) group[i].folded = true;
         offset += size;
       }
@@ -226,6 +259,26 @@ export class WriteBuffer {
       }
       if (change.releaseLocks && sql.locks) yield sql.releaseLocks(change.id);
     }
+    for (const beat of batch.beats) yield* this.beat(beat);
+  }
+
+  /** One heartbeat statement; when it changed fewer records than expected, a read says which and why. */
+  private *beat(beat: Beat): SqlPlan<void> {
+    const sql = this.sql;
+    if (!sql.tracksOwners) return;
+    const changed = (yield sql.heartbeat(beat.owner, beat.at)) as number;
+    if (changed >= beat.ids.length || beat.ids.length === 0) return;
+    const rows = (yield sql.holdersOf(beat.ids)) as SqlRows;
+    const found = new Map(rows.map((row) => [String(row.id), row]));
+    const lost: string[] = [];
+    const cancelRequested: string[] = [];
+    for (const id of beat.ids) {
+      const row = found.get(id);
+      const status = row ? sql.mapping.fromDbStatus.get(String(row.status)) : undefined;
+      if (row?.owner !== beat.owner || status === undefined || isTerminalStatus(status)) lost.push(id);
+      else if (row.cancelRequestedAt !== null && row.cancelRequestedAt !== undefined) cancelRequested.push(id);
+    }
+    beat.report = { lost, cancelRequested };
   }
 
   private failed(batch: Batch, error: unknown): void {
@@ -235,14 +288,17 @@ export class WriteBuffer {
     }
     const cause = new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error);
     for (const reject of batch.rejecters) reject(cause);
+    // A missed heartbeat is not retried: it tells nothing, and the next one is due soon.
+    for (const beat of batch.beats) beat.resolve({ lost: [], cancelRequested: [] });
     // Requeue under anything newer: the older batch's values go first, later changes win.
     const newer = this.batch;
     this.batch = {
       records: newer.records, resolvers: newer.resolvers, rejecters: newer.rejecters,
-      changes: batch.changes, waiters: [...batch.waiters, ...newer.waiters],
+      changes: batch.changes, waiters: [...batch.waiters, ...newer.waiters], beats: newer.beats,
     };
     for (const change of newer.changes.values()) {
       const older = this.changeOf(change.id);
+      if (!older.patch) older.owner = change.owner;
       if (change.patch) mergeGuarded(older, change.patch);
       if (change.cleanupAt) older.cleanupAt = change.cleanupAt;
       older.releaseLocks ||= change.releaseLocks;
@@ -291,9 +347,9 @@ function chunkSize(remaining: number): number {
 }
 
 function emptyBatch(): Batch {
-  return { records: [], resolvers: [], rejecters: [], changes: new Map(), waiters: [] };
+  return { records: [], resolvers: [], rejecters: [], changes: new Map(), waiters: [], beats: [] };
 }
 
 function isEmpty(batch: Batch): boolean {
-  return batch.records.length === 0 && batch.changes.size === 0 && batch.waiters.length === 0;
+  return batch.records.length === 0 && batch.changes.size === 0 && batch.waiters.length === 0 && batch.beats.length === 0;
 }
