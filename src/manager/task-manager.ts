@@ -100,6 +100,16 @@ export class TaskManager {
     return [...this.definitions.keys()];
   }
 
+  /** See {@link TaskManagerOptions.staleAfterMs}; the page reads it. */
+  get staleAfterMs(): number {
+    return this.config.staleAfterMs;
+  }
+
+  /** This manager's name in the records of the tasks it holds; see {@link TaskManagerOptions.instanceId}. */
+  get instanceId(): string {
+    return this.config.instanceId;
+  }
+
   /** True between a finished `start()` and the beginning of `stop()`. */
   get running(): boolean {
     return this.state === 'running';

@@ -1,5 +1,5 @@
 import type { ListTasksOptions, TaskPage } from '../core/list-query.js';
-import type { CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener } from '../core/types.js';
+import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener } from '../core/types.js';
 import type { TaskRecord } from '../core/record.js';
 
 /**
@@ -16,10 +16,16 @@ export type TaskListRequest = ListTasksOptions;
 export interface TaskRouterManager {
   /** Kinds the manager can launch; read on every request, so kinds defined later are offered too. */
   readonly kinds: readonly string[];
+  /**
+   * How long an instance may stay silent before its tasks are taken back; the page reads a
+   * running task's heartbeat older than this as "not responding".
+   * @defaultValue 30000 when the manager does not say
+   */
+  readonly staleAfterMs?: number;
   /** Launches a task for `POST run/`; resolves once its PENDING record is durable. */
   launch(kind: string, input?: JsonValue, options?: LaunchOptions): Promise<LaunchedTask>;
   /** Cancels a task for `POST :id/cancel/`; rejects with the manager's not-found or finished errors. */
-  cancel(id: string): Promise<CancelResult>;
+  cancel(id: string, options?: CancelOptions): Promise<CancelResult>;
   /** Reads one task for `GET :id/`. */
   getTask(id: string): Promise<TaskRecord | null>;
   /** Reads a page of tasks, newest first, for the page and `GET status/`. */

@@ -1,6 +1,6 @@
 import { escapeHtml } from './escape.js';
 import { renderDocument, renderIndicator, taskUrl, type CsrfClientSetup } from './page-template.js';
-import { formatMeta, formatSeconds, formatTimestamp, isActive, lookOf, toDisplayText } from './task-format.js';
+import { DETAIL_TERMS, detailFields, formatMeta, isActive, lookOfTask } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskDetailJson } from './task-view.js';
 
@@ -14,47 +14,22 @@ export interface TaskDetailModel {
   canCancel: boolean;
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
+  /** See TaskRouterManager.staleAfterMs. */
+  staleAfterMs: number;
   now: number;
   layout: ((page: TaskPageLayoutInput) => string) | null;
 }
 
-/** A JSON value as the detail view prints it: strings verbatim, structures indented. */
-export function detailText(value: unknown): string {
-  if (value === null || value === undefined || value === '') return '—';
-  if (typeof value === 'string') return value;
-  try {
-    // Typed as a string, but undefined for a function or a symbol.
-    const json = JSON.stringify(value, null, 2) as string | undefined;
-    return json ?? toDisplayText(value);
-  } catch {
-    return toDisplayText(value);
-  }
-}
-
-/** `[field, term, value]` for every row of the detail list; the script refills them by `field`. */
+/** `[field, term, text]` for every row of the detail list; the script refills them by `field`. */
 function detailRows(task: TaskDetailJson): [string, string, string][] {
-  return [
-    ['kind', 'Kind', detailText(task.kind)],
-    ['message', 'Message', detailText(task.message)],
-    ['progress', 'Progress', task.progress === null ? '—' : `${Math.round(task.progress)}%`],
-    ['result', 'Result', task.status === 'DONE' ? detailText(task.result) : '—'],
-    ['error', 'Error', detailText(task.error)],
-    ['user', 'User', detailText(task.user)],
-    ['affected', 'Affected', detailText(task.affected)],
-    ['created_at', 'Created', formatTimestamp(task.created_at)],
-    ['started_at', 'Started', formatTimestamp(task.started_at)],
-    ['updated_at', 'Updated', formatTimestamp(task.updated_at)],
-    ['completed_at', 'Completed', formatTimestamp(task.completed_at)],
-    ['failed_at', 'Failed', formatTimestamp(task.failed_at)],
-    ['duration', 'Duration', task.duration === null ? '—' : formatSeconds(task.duration)],
-    ['id', 'Id', task.id],
-  ];
+  const texts = detailFields(task);
+  return DETAIL_TERMS.map(([field, term]) => [field, term, texts[field] ?? '—']);
 }
 
 /** Renders the detail view of one task; it refreshes itself while the task is active. */
 export function renderTaskDetail(model: TaskDetailModel): string {
   const { task } = model;
-  const look = lookOf(task.status);
+  const look = lookOfTask(task);
   const label = escapeHtml(task.label);
   const active = isActive(task);
   // Results and errors may be indented JSON or stack-like text, so they get a monospace block.
@@ -93,6 +68,7 @@ export function renderTaskDetail(model: TaskDetailModel): string {
     base: model.basePath,
     taskUrl: taskUrl(model.basePath, task.id),
     pollIntervalMs: model.pollIntervalMs,
+    staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
     csrf: model.csrf,
     serverNow: model.now,

@@ -25,9 +25,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function now() { return Date.now() + skew; }
   // The formatting the server renders with, from its own source (see task-format.ts).
   var fmt = ${CLIENT_FORMAT};
-  var isActive = fmt.isActive, outcomeText = fmt.outcomeText, fmtSeconds = fmt.formatSeconds, fmtAgo = fmt.formatAgo;
-  function badgeOf(t) { return fmt.lookOf(t.status).badge; }
+  var isActive = fmt.isActive, outcomeText = fmt.outcomeText, fmtAgo = fmt.formatAgo;
+  function badgeOf(t) { return fmt.lookOfTask(t).badge; }
   function metaText(t) { return fmt.formatMeta(t, now()); }
+  function workerText(t) { return fmt.formatWorker(t, now(), cfg.staleAfterMs); }
   function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
   function setHidden(el, hidden) { if (el && el.hidden !== hidden) el.hidden = hidden; }
   function setClass(el, name) { if (el && el.className !== name) el.className = name; }
@@ -141,8 +142,15 @@ export const PAGE_SCRIPT = String.raw`(function () {
     });
   }
 
+  function showWorker(root, t) {
+    var worker = root.querySelector('.sh-worker');
+    var text = workerText(t);
+    setText(worker, text);
+    setHidden(worker, text === '');
+  }
+
   function updateCommon(root, t) {
-    var look = fmt.lookOf(t.status);
+    var look = fmt.lookOfTask(t);
     var active = isActive(t);
     setClass(root, 'sh-task sh-task--' + look.modifier);
     setClass(root.querySelector('.sh-ind'), 'sh-ind sh-ind--' + look.modifier);
@@ -221,6 +229,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var message = make('p', 'sh-message');
       message.hidden = true;
       li.appendChild(message);
+      var worker = make('p', 'sh-worker');
+      worker.hidden = true;
+      li.appendChild(worker);
       var result = make('p', 'sh-result');
       result.hidden = true;
       li.appendChild(result);
@@ -233,6 +244,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var text = isActive(t) ? (t.message || '') : '';
       setText(message, text);
       setHidden(message, text === '');
+      showWorker(li, t);
       var result = li.querySelector('.sh-result');
       var outcome = outcomeText(t);
       setText(result, outcome);
@@ -317,41 +329,23 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var all = tasks;
       for (var j = 0; j < all.length; j++) {
         var li = rows[all[j].id];
-        if (li) setText(li.querySelector('.sh-meta'), metaText(all[j]));
+        if (li) {
+          setText(li.querySelector('.sh-meta'), metaText(all[j]));
+          showWorker(li, all[j]);
+        }
       }
       poller.tick();
     }, 1000);
     poller.start();
   }
 
-  function timestamp(iso) {
-    return iso ? iso.slice(0, 10) + ' ' + iso.slice(11, 19) + ' UTC' : '\u2014';
-  }
-  function detailText(v) {
-    if (v === null || v === undefined || v === '') return '\u2014';
-    if (typeof v === 'string') return v;
-    try { return JSON.stringify(v, null, 2); } catch (e) { return String(v); }
-  }
-
   function startDetail() {
     var article = document.querySelector('#sh-app .sh-task');
     var task = cfg.task;
     var lastStatus = task.status;
-    function fields(t) {
-      return {
-        kind: detailText(t.kind), message: detailText(t.message),
-        progress: typeof t.progress === 'number' ? Math.round(t.progress) + '%' : '\u2014',
-        result: t.status === 'DONE' ? detailText(t.result) : '\u2014', error: detailText(t.error),
-        user: detailText(t.user), affected: detailText(t.affected),
-        created_at: timestamp(t.created_at), started_at: timestamp(t.started_at),
-        updated_at: timestamp(t.updated_at), completed_at: timestamp(t.completed_at),
-        failed_at: timestamp(t.failed_at),
-        duration: typeof t.duration === 'number' ? fmtSeconds(t.duration) : '\u2014', id: t.id
-      };
-    }
     function render() {
       updateCommon(article, task);
-      var values = fields(task);
+      var values = fmt.detailFields(task);
       var nodes = article.querySelectorAll('[data-field]');
       for (var j = 0; j < nodes.length; j++) {
         var name = nodes[j].getAttribute('data-field');

@@ -44,6 +44,7 @@ a { color: inherit; }
 .sh-run:disabled, .sh-cancel:disabled { opacity: 0.6; cursor: progress; }
 .sh-kind-label { font-weight: 600; }
 .sh-kind { font: inherit; padding: 7px 10px; border-radius: 7px; border: 1px solid var(--sh-line); background: var(--sh-bg); color: inherit; }
+.sh-worker { margin: 2px 0 0; color: var(--sh-muted); font-size: 0.85rem; }
 .sh-hint { margin: 0; color: var(--sh-muted); font-size: 0.9rem; }
 .sh-error { margin: 0 0 12px; color: var(--sh-red); font-size: 0.9rem; }
 .sh-notice {

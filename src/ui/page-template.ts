@@ -1,7 +1,7 @@
 import { escapeHtml, jsonForScript } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
-import { formatMeta, isActive, lookOf, outcomeText } from './task-format.js';
+import { formatMeta, formatWorker, isActive, lookOfTask, outcomeText } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskSummaryJson } from './task-view.js';
 
@@ -27,6 +27,8 @@ export interface TaskPageModel {
   canCancel: boolean;
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
+  /** See TaskRouterManager.staleAfterMs. */
+  staleAfterMs: number;
   pageSize: number;
   tasks: readonly TaskSummaryJson[];
   /** Server clock at render time; the script uses it to correct for a skewed client clock. */
@@ -53,8 +55,9 @@ function hidden(condition: boolean): string {
 }
 
 /** One row of the list. The page script builds rows with exactly this structure. */
-export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel: boolean, now: number): string {
-  const look = lookOf(task.status);
+export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel: boolean, now: number, staleAfterMs: number): string {
+  const worker = formatWorker(task, now, staleAfterMs);
+  const look = lookOfTask(task);
   const label = escapeHtml(task.label);
   const active = isActive(task);
   const showProgress = task.status === 'RUNNING' && task.progress !== null;
@@ -75,6 +78,7 @@ export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel
     '</div>',
     `<progress class="sh-progress" max="100" value="${task.progress ?? 0}" aria-label="Progress of ${label}"${hidden(!showProgress)}>${Math.round(task.progress ?? 0)}%</progress>`,
     `<p class="sh-message"${hidden(message === '')}>${escapeHtml(message)}</p>`,
+    `<p class="sh-worker"${hidden(worker === '')}>${escapeHtml(worker)}</p>`,
     `<p class="sh-result"${hidden(outcome === '')}>${escapeHtml(outcome)}</p>`,
     '</li>',
   ].join('');
@@ -113,7 +117,7 @@ export function renderDocument(options: {
 
 /** Renders the list page: heading, run bar, rows, empty state, and the data the script starts from. */
 export function renderTaskPage(model: TaskPageModel): string {
-  const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now)).join('\n');
+  const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now, model.staleAfterMs)).join('\n');
   const runBar = model.canRun
     ? [
         '<section class="sh-runbar" aria-label="Start a task">',
@@ -143,6 +147,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     statusUrl: `${model.basePath}/status/?limit=${model.pageSize}`,
     runUrl: `${model.basePath}/run/`,
     pollIntervalMs: model.pollIntervalMs,
+    staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
     csrf: model.csrf,
     serverNow: model.now,

@@ -3,7 +3,7 @@
 // uses only its arguments, the others of CLIENT_FORMAT_FUNCTIONS and the language: no imports, no
 // module-level values.
 import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
-import type { TaskSummaryJson } from './task-view.js';
+import type { TaskDetailJson, TaskSummaryJson } from './task-view.js';
 
 /** How a status looks: the CSS modifier of its indicator and badge, and the badge text. */
 export interface StatusLook {
@@ -20,6 +20,25 @@ export function lookOf(status: string): StatusLook {
     case 'FAILED': return { modifier: 'failed', badge: 'Failed' };
     default: return { modifier: 'cancelled', badge: 'Cancelled' };
   }
+}
+
+/**
+ * Which app instance runs a task and how fresh its heartbeat is: "web-1 · heartbeat 3 s ago", or
+ * "web-1 · not responding" once it is older than `staleAfterMs` (the other instances are about
+ * to take the task back). Empty for a task that is not running or has no owner.
+ */
+export function formatWorker(task: TaskSummaryJson, now: number, staleAfterMs: number): string {
+  if (task.status !== 'RUNNING' || !task.owner) return '';
+  const beat = parseTime(task.heartbeat_at);
+  if (beat === null) return task.owner;
+  return `${task.owner} · ${now - beat > staleAfterMs ? 'not responding' : `heartbeat ${formatAgo(now - beat)}`}`;
+}
+
+/** The look of a task: its status's, but "Cancelling…" while a cancel waits for its owner. */
+export function lookOfTask(task: { status: string; cancel_requested_at?: string | null }): StatusLook {
+  const look = lookOf(task.status);
+  const waiting = (task.status === 'PENDING' || task.status === 'RUNNING') && Boolean(task.cancel_requested_at);
+  return waiting ? { modifier: look.modifier, badge: 'Cancelling…' } : look;
 }
 
 /** Whether a task has not ended yet (PENDING or RUNNING). */
@@ -96,11 +115,49 @@ export function toDisplayText(value: unknown): string {
   }
 }
 
+/** A JSON value as the detail view prints it: strings verbatim, structures indented, nothing as a dash. */
+export function detailText(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value === 'string') return value;
+  try {
+    // Typed as a string, but undefined for a function or a symbol.
+    const json = JSON.stringify(value, null, 2) as string | undefined;
+    return json ?? toDisplayText(value);
+  } catch {
+    return toDisplayText(value);
+  }
+}
+
+/** The text of every field of the detail view, by field name (see DETAIL_TERMS for their order and terms). */
+export function detailFields(task: TaskDetailJson): Record<string, string> {
+  const cancelAsked = task.cancel_requested_at
+    ? `${detailText(task.cancel_requested_by)}, ${formatTimestamp(task.cancel_requested_at)}` : '—';
+  return {
+    kind: detailText(task.kind), message: detailText(task.message),
+    progress: task.progress === null ? '—' : `${Math.round(task.progress)}%`,
+    result: task.status === 'DONE' ? detailText(task.result) : '—', error: detailText(task.error),
+    user: detailText(task.user), affected: detailText(task.affected), owner: detailText(task.owner),
+    cancel_requested: cancelAsked,
+    created_at: formatTimestamp(task.created_at), started_at: formatTimestamp(task.started_at),
+    updated_at: formatTimestamp(task.updated_at), completed_at: formatTimestamp(task.completed_at),
+    failed_at: formatTimestamp(task.failed_at),
+    duration: task.duration === null ? '—' : formatSeconds(task.duration), id: task.id,
+  };
+}
+
 /** What a finished row shows: its result, else its message; nothing while it runs. */
 export function outcomeText(task: TaskSummaryJson): string {
   if (isActive(task)) return '';
   return toDisplayText(task.result) || (task.message ?? '');
 }
+
+/** The fields of the detail view, in order, with the term each is shown under. */
+export const DETAIL_TERMS: readonly (readonly [string, string])[] = [
+  ['kind', 'Kind'], ['message', 'Message'], ['progress', 'Progress'], ['result', 'Result'], ['error', 'Error'],
+  ['user', 'User'], ['affected', 'Affected'], ['owner', 'Worker'], ['cancel_requested', 'Cancel asked'],
+  ['created_at', 'Created'], ['started_at', 'Started'], ['updated_at', 'Updated'], ['completed_at', 'Completed'],
+  ['failed_at', 'Failed'], ['duration', 'Duration'], ['id', 'Id'],
+];
 
 /** The look of every status, by status. */
 export const STATUS_LOOK: Readonly<Record<TaskStatus, StatusLook>> = Object.fromEntries(
@@ -109,7 +166,8 @@ export const STATUS_LOOK: Readonly<Record<TaskStatus, StatusLook>> = Object.from
 
 /** The functions the page script shares with the server, under the names it calls them by. */
 const CLIENT_FORMAT_FUNCTIONS = {
-  lookOf, isActive, formatSeconds, formatElapsed, formatAgo, parseTime, formatMeta, formatTimestamp, toDisplayText, outcomeText,
+  lookOf, lookOfTask, isActive, formatSeconds, formatElapsed, formatAgo, parseTime, formatMeta, formatWorker, formatTimestamp, toDisplayText, outcomeText,
+  detailText, detailFields,
 };
 
 /**

@@ -12,6 +12,9 @@ import type { TaskRouterManager } from '../ports/task-manager-port.js';
 import { STATUS_CHANGING_EVENTS } from './manager-check.js';
 import { toStatusJson, toTaskDetail, toTaskSummary, type RunResponseJson, type CancelResponseJson } from './task-view.js';
 
+// What a manager that does not say uses: the engine's default (TaskManagerOptions.staleAfterMs).
+const DEFAULT_STALE_AFTER_MS = 30_000;
+
 /**
  * A request as the framework-free core sees it. A web framework adapter builds one per request;
  * the core never touches the framework's objects except to hand `raw` to the host's callbacks.
@@ -89,6 +92,7 @@ export class TaskUi<Req> {
       canCancel,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
+      staleAfterMs: this.#manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       pageSize: this.#options.pageSize,
       tasks: page.tasks.map(toTaskSummary),
       now: Date.now(),
@@ -168,6 +172,7 @@ export class TaskUi<Req> {
       canCancel,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
+      staleAfterMs: this.#manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       now: Date.now(),
       layout: this.#options.layout,
     });
@@ -178,7 +183,8 @@ export class TaskUi<Req> {
   async cancel(req: UiRequest<Req>): Promise<UiResponse> {
     const id = this.#taskId(req);
     await this.#guardWrite(req, 'cancel', id);
-    const result = await this.#manager.cancel(id);
+    const user = this.#options.getUser ? await this.#options.getUser(req.raw) : undefined;
+    const result = await this.#manager.cancel(id, user === undefined ? {} : { user });
     const payload: CancelResponseJson = { id: result.id, status: result.status };
     return { status: 202, headers: jsonHeaders(), body: JSON.stringify(payload) };
   }

@@ -19,6 +19,12 @@ export interface TaskSummaryJson {
   /** Percentage 0–100 from the latest progress report, or `null` when the task reports none. */
   progress: number | null;
   message: string | null;
+  /** The app instance that holds the task (queued in its memory, or running there). */
+  owner: string | null;
+  /** When that instance last showed it is alive. */
+  heartbeat_at: string | null;
+  /** When a cancel was asked and not yet acknowledged: the page shows "Cancelling…". */
+  cancel_requested_at: string | null;
 }
 
 /** One task as `GET :id/` returns it: the summary plus everything the detail view shows. */
@@ -29,6 +35,8 @@ export interface TaskDetailJson extends TaskSummaryJson {
   affected: JsonValue | null;
   updated_at: string | null;
   failed_at: string | null;
+  /** Who asked for the cancel, as the manager's `formatUser` rendered them. */
+  cancel_requested_by: JsonValue | null;
 }
 
 /** The body of `GET status/`. */
@@ -95,6 +103,9 @@ export function toTaskSummary(record: TaskRecord): TaskSummaryJson {
     completed_at: isoOrNull(record.completedAt ?? record.failedAt),
     progress: progressPercent(record.progress),
     message: record.message ?? null,
+    owner: record.owner ?? null,
+    heartbeat_at: isoOrNull(record.heartbeatAt),
+    cancel_requested_at: isoOrNull(record.cancelRequestedAt),
   };
 }
 
@@ -111,6 +122,7 @@ export function toTaskDetail(record: TaskRecord): TaskDetailJson {
     affected: record.affected ?? null,
     updated_at: isoOrNull(record.updatedAt),
     failed_at: isoOrNull(record.failedAt),
+    cancel_requested_by: record.cancelRequestedBy ?? null,
   };
 }
 

@@ -7,7 +7,9 @@ import { etagFor, ifNoneMatchHits } from '../../src/ui/etag.js';
 import { PAGE_SCRIPT } from '../../src/ui/page-script.js';
 import { PAGE_STYLES } from '../../src/ui/page-styles.js';
 import { parseByteSize } from '../../src/ui/router-options.js';
-import { CLIENT_FORMAT, STATUS_LOOK, formatAgo, formatMeta, formatSeconds, toDisplayText } from '../../src/ui/task-format.js';
+import {
+  CLIENT_FORMAT, STATUS_LOOK, detailFields, formatAgo, formatMeta, formatSeconds, formatWorker, lookOfTask, toDisplayText,
+} from '../../src/ui/task-format.js';
 import { toTaskDetail, toTaskSummary } from '../../src/ui/task-view.js';
 
 function record(patch: Partial<TaskRecord>): TaskRecord {
@@ -110,6 +112,7 @@ describe('JSON shaping', () => {
       id: 't1', label: 'Brushing parade manes', status: 'FAILED', result: 'The brass polish ran out', duration: 6.25,
       created_at: '2026-03-30T14:22:01.000Z', started_at: '2026-03-30T14:22:02.000Z',
       completed_at: '2026-03-30T14:22:08.250Z', progress: null, message: 'The brass polish ran out',
+      owner: null, heartbeat_at: null, cancel_requested_at: null,
     });
   });
 
@@ -126,6 +129,34 @@ describe('JSON shaping', () => {
     expect(detail.created_at).toBeNull();
     expect(detail).not.toHaveProperty('input');
     expect(toTaskSummary(record({ label: null, taskName: null })).label).toBe('t1');
+  });
+});
+
+describe('who runs a task', () => {
+  const now = Date.parse('2026-03-30T14:22:13.000Z');
+  const running = toTaskSummary(record({
+    status: 'RUNNING', startedAt: new Date('2026-03-30T14:22:01.000Z'), owner: 'web-2:4121:9f3a0c',
+    heartbeatAt: new Date('2026-03-30T14:22:10.000Z'),
+  }));
+
+  it('names the instance running a task and how fresh its heartbeat is, then "not responding"', () => {
+    expect(running).toMatchObject({ owner: 'web-2:4121:9f3a0c', heartbeat_at: '2026-03-30T14:22:10.000Z', cancel_requested_at: null });
+    expect(formatWorker(running, now, 30_000)).toBe('web-2:4121:9f3a0c · heartbeat just now');
+    expect(formatWorker(running, now + 20_000, 30_000)).toBe('web-2:4121:9f3a0c · heartbeat 23 s ago');
+    expect(formatWorker(running, now + 31_000, 30_000)).toBe('web-2:4121:9f3a0c · not responding');
+    expect(formatWorker({ ...running, status: 'DONE' }, now, 30_000)).toBe('');
+    expect(formatWorker({ ...running, owner: null }, now, 30_000)).toBe('');
+  });
+
+  it('reads "Cancelling…" while a cancel waits for the owner, and shows who asked in the detail', () => {
+    const asked = toTaskDetail(record({
+      status: 'RUNNING', cancelRequestedAt: new Date('2026-03-30T14:22:12.000Z'), cancelRequestedBy: 'Fluttershy', owner: 'web-2',
+    }));
+    expect(lookOfTask(asked)).toEqual({ modifier: 'running', badge: 'Cancelling…' });
+    expect(lookOfTask({ ...asked, status: 'CANCELLED' })).toEqual(STATUS_LOOK.CANCELLED);
+    expect(lookOfTask(running)).toEqual(STATUS_LOOK.RUNNING);
+    expect(detailFields(asked)).toMatchObject({ owner: 'web-2', cancel_requested: 'Fluttershy, 2026-03-30 14:22:12 UTC' });
+    expect(detailFields(toTaskDetail(record({})))).toMatchObject({ owner: '—', cancel_requested: '—' });
   });
 });
 
