@@ -151,6 +151,13 @@ export class TaskManager {
     if (store.tracksOwners) {
       runningHereAs(this.config.instanceId);
       this.liveness = new Liveness(this.config, store, this.executor, (id) => void this.cancelHere(id).catch(() => undefined));
+      if (this.config.reconcileOnStart) {
+        // Records nobody holds were left by a version before owners: RUNNING ones are surely
+        // orphans, and PENDING ones too when this app runs its tasks in process (on a
+        // distributed runner they wait in its queue).
+        const orphans: TaskStatus[] = this.runner.inProcess === true ? ['PENDING', 'RUNNING'] : ['RUNNING'];
+        await store.abandonActive(this.config.abandonedMessage, this.config.now(), orphans);
+      }
       await this.liveness.sweep(true);
       this.liveness.start();
     } else if (this.config.reconcileOnStart) {

@@ -1,5 +1,6 @@
 import type { ListQuery, TaskPage } from '../core/list-query.js';
 import type { RecordPatch, TaskRecord } from '../core/record.js';
+import type { TaskStatus } from '../core/status.js';
 
 /** What a store's sweep did. */
 export interface StoreCleanupResult {
@@ -65,8 +66,12 @@ export interface RecordStore {
   get(id: string): Promise<TaskRecord | null>;
   /** Reads a page of records, newest first. */
   list(query: ListQuery): Promise<TaskPage>;
-  /** Fails every PENDING or RUNNING record with `message`; returns how many it changed. */
-  abandonActive(message: string, at: Date): Promise<number>;
+  /**
+   * Fails every PENDING or RUNNING record with `message`; with `unownedIn`, only the records in
+   * those statuses that no owner holds (left by a version before owners, or by a crashed single
+   * process). Returns how many it changed.
+   */
+  abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number>;
   /**
    * Buffers one heartbeat of `owner`: sets `heartbeatAt` on every unfinished record it holds that
    * has no cancel request, in one statement. Resolves, once written, with what it learned about

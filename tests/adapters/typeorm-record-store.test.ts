@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ModelTrackingTaskManager, StoreUnavailableError, TaskConflictError, type TaskManager, type TaskRecord,
+  ModelTrackingTaskManager, StoreUnavailableError, TaskConflictError, TypeOrmRecordStore, type TaskManager, type TaskRecord,
 } from '../../src/index.js';
+import { newTaskId } from '../../src/manager/task-id.js';
 import { engines, tableName } from '../helpers/data-sources.js';
 import { ImportJob, importJobFieldMap, importJobStatusValues } from '../helpers/import-job-entity.js';
 import { deferred, recordingLogger, waitFor } from '../helpers/wait.js';
@@ -113,6 +114,35 @@ for (const engine of engines) {
       expect(abandoned!.completedAt).toBeInstanceOf(Date);
       const next = await restarted.launch('edit', null, { affected: ['stall:7'], lock: true });
       expect(await terminal(restarted, next.id)).toMatchObject({ status: 'DONE' });
+    });
+
+    it('fails at start the records a version before owners left unfinished, and nobody else\'s', async () => {
+      const dataSource = await dataSourceFor();
+      const live = track(new ModelTrackingTaskManager({ dataSource, instanceId: 'web-live' }));
+      live.define('edit', { label: 'Edit', run: () => new Promise<never>(() => undefined) });
+      await live.start();
+      const held = await live.launch('edit');
+      await waitFor(async () => (await live.getTask(held.id))?.status === 'RUNNING');
+      // Rows as 0.1 wrote them: no owner, no heartbeat.
+      const old = new TypeOrmRecordStore({ dataSource, logger: recordingLogger() });
+      await old.open();
+      const at = new Date();
+      const legacy = (status: 'PENDING' | 'RUNNING') => ({
+        id: newTaskId(), taskName: 'edit', label: `Left ${status}`, status, message: null, progress: null, user: null, affected: null,
+        input: null, result: null, error: null, cleanedUp: false, createdAt: at, startedAt: null, updatedAt: at, completedAt: null,
+        failedAt: null, duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
+      } satisfies TaskRecord);
+      const running = legacy('RUNNING');
+      const pending = legacy('PENDING');
+      await old.create(running);
+      await old.create(pending);
+      await old.close();
+      const restarted = track(new ModelTrackingTaskManager({ dataSource, instanceId: 'web-new' }));
+      await restarted.start();
+      for (const id of [running.id, pending.id]) {
+        expect(await restarted.getTask(id)).toMatchObject({ status: 'FAILED', error: 'Abandoned — app restarted' });
+      }
+      expect(await restarted.getTask(held.id)).toMatchObject({ status: 'RUNNING', owner: 'web-live' });
     });
 
     it('sweeps finished work without ever changing a status', async () => {

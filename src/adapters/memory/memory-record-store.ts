@@ -1,7 +1,7 @@
 import { TaskConflictError } from '../../core/errors.js';
 import type { ListQuery, TaskPage } from '../../core/list-query.js';
 import type { RecordPatch, TaskRecord } from '../../core/record.js';
-import { isTerminalStatus } from '../../core/status.js';
+import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import { changeMayLand } from '../../core/write-fence.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 
@@ -118,10 +118,11 @@ export class MemoryRecordStore implements RecordStore {
     return Promise.resolve({ tasks, nextCursor: more ? tasks[tasks.length - 1].id : null });
   }
 
-  abandonActive(message: string, at: Date): Promise<number> {
+  abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {
     let changed = 0;
     for (const record of this.records.values()) {
       if (isTerminalStatus(record.status)) continue;
+      if (unownedIn && (record.owner !== null || !unownedIn.includes(record.status))) continue;
       Object.assign(record, { status: 'FAILED', message, error: message, completedAt: at, failedAt: at, updatedAt: at });
       this.releaseLocks(record.id);
       changed++;

@@ -307,14 +307,16 @@ export class RecordSql {
   }
 
   /** Fails every PENDING or RUNNING record. */
-  abandonActive(message: string, at: Date): SqlStatement {
+  abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): SqlStatement {
     const patch: RecordPatch = { status: 'FAILED', message, error: message, completedAt: at, failedAt: at, updatedAt: at };
     const keys = this.insertKeys.filter((key) => key in patch);
+    const statuses = unownedIn ?? ACTIVE_STATUSES;
     let index = 0;
     const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
+    const unowned = unownedIn && this.tracksOwners ? ` AND ${this.col('owner').sql} IS NULL` : '';
     return {
-      sql: `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
-      params: [...keys.map((key) => this.encode(key, patch[key as keyof RecordPatch])), ...this.statusValues(ACTIVE_STATUSES)],
+      sql: `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.status} IN (${statuses.map(() => this.dialect.placeholder(++index)).join(', ')})${unowned}`,
+      params: [...keys.map((key) => this.encode(key, patch[key as keyof RecordPatch])), ...this.statusValues(statuses)],
     };
   }
 

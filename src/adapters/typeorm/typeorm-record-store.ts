@@ -6,7 +6,7 @@ import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
-import { isTerminalStatus } from '../../core/status.js';
+import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { RecordSql, type LockTable } from './record-sql.js';
 import {
@@ -167,10 +167,10 @@ export class TypeOrmRecordStore implements RecordStore {
     return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
   }
 
-  async abandonActive(message: string, at: Date): Promise<number> {
+  async abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {
     const sql = this.sql;
     return this.executor.transaction(function* abandon(): SqlPlan<number> {
-      const changed = (yield sql.abandonActive(message, at)) as number;
+      const changed = (yield sql.abandonActive(message, at, unownedIn)) as number;
       if (sql.locks) yield sql.releaseFinishedLocks();
       return changed;
     });
