@@ -110,6 +110,8 @@ describe('ModelTrackingTaskManager with a host entity', () => {
     [{ fieldMap: { createdAt: 'payload' } }, /fieldMap\.createdAt maps to "payload" of entity ImportJob, a json column; it needs a date/],
     [{ statusValues: { DONE: 'x', FAILED: 'x' } }, /statusValues gives "x" to both DONE and FAILED/],
     [{ statusValues: { FINISHED: 'x' } }, /statusValues has an unknown status "FINISHED"/],
+    [{ fieldMap: { owner: 'created' } }, /fieldMap\.owner maps to "created" of entity ImportJob, a date column; it needs a text column/],
+    [{ fieldMap: { owner: 'startedBy', heartbeatAt: 'finished' } }, /Entity ImportJob stores owner and heartbeatAt but not all of owner, heartbeatAt and cancelRequestedAt/],
   ])('checks the fieldMap against the entity at start(): %j', async (options, message) => {
     dataSource = await sqlite.open([ImportJob]);
     const fieldMap = { ...importJobFieldMap, ...(options as { fieldMap?: object }).fieldMap };

@@ -152,10 +152,11 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
       `fieldMap.owner maps to "${owner.metadata.propertyPath}" of entity ${metadata.name}, a ${owner.kind} column; it needs a text column.`,
     );
   }
-  if (columns.has('owner') !== columns.has('heartbeatAt')) {
+  const ownership = (['owner', 'heartbeatAt', 'cancelRequestedAt'] as const).filter((key) => columns.has(key));
+  if (ownership.length > 0 && ownership.length < 3) {
     throw new ConfigurationError(
-      `Entity ${metadata.name} stores ${columns.has('owner') ? 'owner but not heartbeatAt' : 'heartbeatAt but not owner'}: ` +
-      'map both (several processes on one database need them) or neither.',
+      `Entity ${metadata.name} stores ${ownership.join(' and ')} but not all of owner, heartbeatAt and cancelRequestedAt: ` +
+      'map the three together (several processes on one database need them) or none.',
     );
   }
   const mapped = new Set([...columns.values()].map((column) => column.metadata));
