@@ -49,7 +49,7 @@ async function measure(tasks: number): Promise<number> {
     dataSource, concurrency: Math.max(1, tasks), heartbeatIntervalMs: INTERVAL_MS, staleAfterMs: 400 * INTERVAL_MS * INTERVALS,
   });
   let started = 0;
-  const release: Array<() => void> = [];
+  const release: (() => void)[] = [];
   manager.define('hold', { label: 'Held', run: () => new Promise<void>((resolve) => { started++; release.push(resolve); }) });
   await manager.start();
   for (let i = 0; i < tasks; i++) await manager.launch('hold');
