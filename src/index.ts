@@ -2,7 +2,7 @@
 // manager (the engine) ← adapters (stores, runners) and ui (the web layer); see docs/architecture.md.
 export {
   StablehandError, ConfigurationError, InvalidInputError, UnknownTaskKindError, TaskNotFoundError,
-  TaskAlreadyFinishedError, TaskConflictError, ManagerStoppedError, StoreUnavailableError,
+  TaskAlreadyFinishedError, TaskConflictError, ManagerStoppedError, StoreUnavailableError, QueueUnavailableError,
   type StablehandErrorCode,
 } from './core/errors.js';
 export {
@@ -25,6 +25,7 @@ export type { TaskRunner, TaskJob, JobExecutor } from './ports/task-runner.js';
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias stays public until it is removed
 export type { TaskRouterManager, TaskListRequest } from './ports/task-manager-port.js';
 export { TaskManager, type CleanupSummary, type StopOptions } from './manager/task-manager.js';
+export { runWorker, type RunWorkerOptions, type WorkerHandle } from './manager/run-worker.js';
 export {
   ABANDONED_MESSAGE, type CleanupOptions, type TaskManagerOptions, type TaskManagerConfig,
 } from './manager/task-manager-options.js';

@@ -10,7 +10,8 @@ export type StablehandErrorCode =
   | 'TASK_CONFLICT'
   | 'TASK_FINISHED'
   | 'MANAGER_STOPPED'
-  | 'STORE_UNAVAILABLE';
+  | 'STORE_UNAVAILABLE'
+  | 'QUEUE_UNAVAILABLE';
 
 /** Base class of every error stablehand throws on purpose. */
 export class StablehandError extends Error {
@@ -119,5 +120,16 @@ export class StoreUnavailableError extends StablehandError {
   /** Keeps the database error as its `cause`. */
   constructor(message: string, cause?: unknown) {
     super('STORE_UNAVAILABLE', message, { cause });
+  }
+}
+
+/**
+ * The runner could not take a task (its queue engine is down or did not answer in time). The
+ * task's record is FAILED "Could not be queued", so it never runs; launching again may work.
+ */
+export class QueueUnavailableError extends StablehandError {
+  /** Keeps the runner's error as its `cause`. */
+  constructor(message: string, cause?: unknown) {
+    super('QUEUE_UNAVAILABLE', message, { cause });
   }
 }

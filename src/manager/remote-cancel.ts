@@ -42,9 +42,15 @@ export async function cancelElsewhere(
     // It beat again, or ended, meanwhile: it is looked at once more below.
     unfinished(id, await store.get(id));
   }
-  // A live owner: ask it, without touching anything else of the record.
+  // A live owner: ask it, without touching anything else of the record, then tell it at once
+  // when the runner can (otherwise its next heartbeat finds the request).
   store.update(id, { cancelRequestedAt: now, cancelRequestedBy: by });
-  return (await settle(store, id, now, false)) ?? { id, status: 'CANCELLING' };
+  const settled = await settle(store, id, now, false);
+  if (settled) return settled;
+  await runner.signalCancel?.(id).catch((error: unknown) => {
+    config.logger.warn(`[stablehand] the cancel signal for task ${id} could not be sent; its owner will see the request at its next heartbeat`, error);
+  });
+  return { id, status: 'CANCELLING' };
 }
 
 /** The record, or the error that says why it cannot be cancelled. */

@@ -1,4 +1,4 @@
-import { InvalidInputError, ManagerStoppedError, UnknownTaskKindError } from '../core/errors.js';
+import { InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, UnknownTaskKindError } from '../core/errors.js';
 import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
 import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
@@ -163,6 +163,7 @@ export class TaskManager {
     } else if (this.config.reconcileOnStart) {
       await store.abandonActive(this.config.abandonedMessage, this.config.now());
     }
+    this.runner.onCancelSignal?.((id) => void this.cancelHere(id).catch(() => undefined));
     await this.runner.start(this.executor.execute);
     if (this.config.cleanupIntervalMs > 0) {
       this.cleanupTimer = setInterval(() => {
@@ -259,7 +260,8 @@ export class TaskManager {
       if (queued !== SETTLED) await queued;
     } catch (error) {
       this.executor.finish(task, 'FAILED', { error: `Could not be queued: ${errorMessage(error)}` });
-      throw error;
+      if (error instanceof StablehandError) throw error;
+      throw new QueueUnavailableError(`The task could not be queued: ${errorMessage(error)}`, error);
     }
     // A job that may run in another process is that process's to track from here on.
     if (this.runner.inProcess !== true && task.status === 'PENDING') active.delete(id);

@@ -73,9 +73,10 @@ export interface RecordStore {
    */
   abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number>;
   /**
-   * Buffers one heartbeat of `owner`: sets `heartbeatAt` on every unfinished record it holds that
-   * has no cancel request, in one statement. Resolves, once written, with what it learned about
-   * `ids` (the tasks the owner believes it holds); with nothing learned when the write failed.
+   * Buffers one heartbeat of `owner`: sets `heartbeatAt` on the records among `ids` (the tasks the
+   * owner believes it holds) that it still holds, unfinished and with no cancel request, in one
+   * statement. Resolves, once written, with what it learned about `ids`; with nothing learned when
+   * the write failed.
    */
   heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport>;
   /**

@@ -33,6 +33,16 @@ export interface TaskRunner {
    * @defaultValue false
    */
   readonly inProcess?: boolean;
+  /**
+   * Carries a cancel request to whichever process runs the job, sooner than that process's next
+   * heartbeat would find it in the record. Optional: without it, the heartbeat brings the news.
+   */
+  signalCancel?(id: string): Promise<void>;
+  /**
+   * Where this runner hands the cancel signals of other processes (see `signalCancel`); set by the
+   * manager before `start()`. Optional, with `signalCancel`.
+   */
+  onCancelSignal?(listener: (id: string) => void): void;
   /** Starts taking jobs; each is run by calling `execute`. Jobs enqueued before wait for it. */
   start(execute: JobExecutor): Promise<void>;
   /** Queues a job; resolves once the runner has taken it (a distributed runner: once it is durable). */

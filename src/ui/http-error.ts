@@ -24,6 +24,7 @@ export type TaskRouterErrorCode =
   | 'TASK_CONFLICT'
   | 'MANAGER_STOPPED'
   | 'STORE_UNAVAILABLE'
+  | 'QUEUE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** The JSON body of every error response the task router sends. */
@@ -85,6 +86,8 @@ export function fromManagerError(error: unknown): TaskRouterHttpError | null {
       return new TaskRouterHttpError(503, 'MANAGER_STOPPED', 'The task manager is not taking new work.');
     case 'STORE_UNAVAILABLE':
       return new TaskRouterHttpError(503, 'STORE_UNAVAILABLE', 'Task records are unavailable; try again shortly.');
+    case 'QUEUE_UNAVAILABLE':
+      return new TaskRouterHttpError(503, 'QUEUE_UNAVAILABLE', 'The task queue is unavailable; try again shortly.');
     default:
       return null;
   }

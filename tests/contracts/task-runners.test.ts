@@ -92,10 +92,12 @@ for (const runners of distributed) describe.skipIf(runners.skipReason)(`managers
       if (name === 'worker' && !defineOnWorker) continue;
       node.manager.define('export', {
         label: 'Export orders',
-        run: async ({ id, input, progress }) => {
+        run: async ({ id, input, progress, signal }) => {
           ran.push({ id, on: name });
           progress(50, `half of ${JSON.stringify(input)}`);
-          await gate.promise;
+          await Promise.race([gate.promise, new Promise((_resolve, reject) => {
+            signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
+          })]);
           return { exported: (input as { n: number }).n };
         },
       });
@@ -148,6 +150,22 @@ for (const runners of distributed) describe.skipIf(runners.skipReason)(`managers
       return found?.status === 'FAILED' ? found : null;
     }, 5_000, 'the task to fail');
     expect(record.error).toBe('No handler for task kind "export" is defined in the process that received it');
+  });
+
+  it('cancels a task running in another process within a second, when the runner carries the signal', async (context) => {
+    const { web, ran } = await cluster(0, 1);
+    if (!web.runner.signalCancel) context.skip();
+    const { id } = await web.manager.launch('export', { n: 1 });
+    await waitFor(() => ran.length === 1, 5_000, 'the task to start on the worker');
+    const asked = Date.now();
+    expect(await web.manager.cancel(id, { user: 'ann' })).toEqual({ id, status: 'CANCELLING' });
+    const record = await waitFor(async () => {
+      const found = await web.manager.getTask(id);
+      return found?.status === 'CANCELLED' ? found : null;
+    }, 5_000, 'the worker to record the cancel');
+    // The worker's heartbeat (every 5 s by default) would be too late: the runner's signal did it.
+    expect(Date.now() - asked).toBeLessThan(1_500);
+    expect(record).toMatchObject({ message: 'Cancelled', cancelRequestedBy: 'ann' });
   });
 
   it('never runs a task cancelled while it waited in the queue', async () => {

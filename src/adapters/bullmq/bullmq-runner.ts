@@ -1,5 +1,6 @@
-import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Queue, QueueEvents, QueueEventsProducer, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { ConfigurationError } from '../../core/errors.js';
+import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { JsonValue } from '../../core/types.js';
 import type { JobExecutor, TaskJob, TaskRunner } from '../../ports/task-runner.js';
@@ -29,9 +30,26 @@ export interface BullMqRunnerOptions {
    * @defaultValue none
    */
   workerName?: string;
+  /**
+   * How long `launch()` waits for Redis to take a job before it fails with a
+   * `QueueUnavailableError` (the task is then recorded FAILED and never runs).
+   * @defaultValue 5000
+   */
+  enqueueTimeoutMs?: number;
+  /**
+   * Receives Redis connection errors (the first of an outage, then every 20th), which BullMQ
+   * would otherwise print itself.
+   * @defaultValue `console`
+   */
+  logger?: Logger;
 }
 
-const OPTION_KEYS: KeySet<BullMqRunnerOptions> = { connection: true, queueName: true, prefix: true, concurrency: true, workerName: true };
+// The custom event on the queue's event stream that carries cancel requests to the workers.
+const CANCEL_EVENT = 'stablehand:cancel';
+
+const OPTION_KEYS: KeySet<BullMqRunnerOptions> = {
+  connection: true, queueName: true, prefix: true, concurrency: true, workerName: true, enqueueTimeoutMs: true, logger: true,
+};
 
 /** What a job carries in Redis: the task's input (its id is the BullMQ job id, its kind the job name). */
 interface JobData {
@@ -51,8 +69,17 @@ interface JobData {
  */
 export class BullMqRunner implements TaskRunner {
   private readonly options: Required<Omit<BullMqRunnerOptions, 'workerName'>> & { workerName: string | undefined };
+  private connectionErrors = 0;
+  private readonly onError = (error: unknown): void => {
+    if (this.connectionErrors++ % 20 === 0) {
+      this.options.logger.error(`[stablehand] BullMQ queue "${this.options.queueName}": ${errorMessage(error)} (${this.connectionErrors} error(s) so far)`);
+    }
+  };
   private queueInstance: Queue<JobData> | null = null;
   private worker: Worker<JobData> | null = null;
+  private signals: QueueEventsProducer | null = null;
+  private events: QueueEvents | null = null;
+  private cancelListener: ((id: string) => void) | null = null;
   private closing: Promise<void> | null = null;
 
   /** Checks the options; connects at the first enqueue or at `start()`. */
@@ -70,26 +97,54 @@ export class BullMqRunner implements TaskRunner {
       const value: unknown = options[key];
       if (value !== undefined && (typeof value !== 'string' || !value)) throw new ConfigurationError(`${key} must be a non-empty string.`);
     }
+    const enqueueTimeoutMs = options.enqueueTimeoutMs ?? 5_000;
+    if (!Number.isFinite(enqueueTimeoutMs) || enqueueTimeoutMs < 1) {
+      throw new ConfigurationError(`enqueueTimeoutMs must be a number of milliseconds of at least 1; got ${String(enqueueTimeoutMs)}.`);
+    }
     this.options = {
       connection: options.connection,
       queueName: options.queueName ?? 'stablehand',
       prefix: options.prefix ?? 'bull',
       concurrency,
       workerName: options.workerName,
+      enqueueTimeoutMs,
+      logger: options.logger ?? console,
     };
   }
 
   /** The BullMQ queue, for the host's own monitoring (bull-board, metrics). */
   get queue(): Queue<JobData> {
-    this.queueInstance ??= new Queue<JobData>(this.options.queueName, {
-      connection: this.options.connection,
-      prefix: this.options.prefix,
-    });
+    if (!this.queueInstance) {
+      this.queueInstance = new Queue<JobData>(this.options.queueName, { connection: this.options.connection, prefix: this.options.prefix });
+      this.queueInstance.on('error', this.onError);
+    }
     return this.queueInstance;
+  }
+
+  onCancelSignal(listener: (id: string) => void): void {
+    this.cancelListener = listener;
+  }
+
+  async signalCancel(id: string): Promise<void> {
+    if (!this.signals) {
+      this.signals = new QueueEventsProducer(this.options.queueName, { connection: this.options.connection, prefix: this.options.prefix });
+      this.signals.on('error', this.onError);
+    }
+    await this.signals.publishEvent({ eventName: CANCEL_EVENT, id });
   }
 
   async start(execute: JobExecutor): Promise<void> {
     if (this.options.concurrency === 0 || this.worker) return;
+    const listener = this.cancelListener;
+    if (listener) {
+      this.events = new QueueEvents(this.options.queueName, { connection: this.options.connection, prefix: this.options.prefix });
+      this.events.on('error', this.onError);
+      this.events.on(CANCEL_EVENT as 'error', (args: unknown) => {
+        const id = (args as { id?: unknown }).id;
+        if (typeof id === 'string') listener(id);
+      });
+      await this.events.waitUntilReady();
+    }
     const processor = async (job: Job<JobData>): Promise<void> => {
       if (job.id === undefined) return;
       await execute({ id: job.id, taskName: job.name, input: job.data.input ?? undefined } satisfies TaskJob);
@@ -100,12 +155,25 @@ export class BullMqRunner implements TaskRunner {
       concurrency: this.options.concurrency,
       ...(this.options.workerName ? { name: this.options.workerName } : {}),
     });
+    this.worker.on('error', this.onError);
     await this.worker.waitUntilReady();
   }
 
   async enqueue(job: TaskJob): Promise<void> {
-    // The task id is the job id: a job added twice (a retried launch) is one job.
-    await this.queue.add(job.taskName, { input: job.input ?? null }, { jobId: job.id, removeOnComplete: true, removeOnFail: 1000 });
+    // The task id is the job id: a job added twice (a retried launch) is one job. A job that
+    // Redis takes after the timeout finds its record FAILED and never runs.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`Redis did not take the job within ${this.options.enqueueTimeoutMs} ms`));
+      }, this.options.enqueueTimeoutMs);
+    });
+    try {
+      const added = this.queue.add(job.taskName, { input: job.input ?? null }, { jobId: job.id, removeOnComplete: true, removeOnFail: 1000 });
+      await Promise.race([added, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async remove(id: string): Promise<boolean> {
@@ -132,6 +200,8 @@ export class BullMqRunner implements TaskRunner {
     if (worker) await worker.pause(true);
     this.closing ??= (async () => {
       await worker?.close();
+      await this.events?.close();
+      await this.signals?.close();
       await this.queueInstance?.close();
     })();
     return [];

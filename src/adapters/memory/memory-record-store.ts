@@ -51,8 +51,9 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport> {
-    for (const record of this.records.values()) {
-      if (record.owner === owner && !isTerminalStatus(record.status) && record.cancelRequestedAt === null) record.heartbeatAt = at;
+    for (const id of ids) {
+      const record = this.records.get(id);
+      if (record?.owner === owner && !isTerminalStatus(record.status) && record.cancelRequestedAt === null) record.heartbeatAt = at;
     }
     const lost: string[] = [];
     const cancelRequested: string[] = [];

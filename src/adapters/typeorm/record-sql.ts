@@ -6,6 +6,7 @@ import { RECORD_KEYS, type RecordKey, type RecordPatch, type TaskRecord } from '
 import { ACTIVE_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../../core/status.js';
 import { decodeValue, encodeValue } from './column-codec.js';
 import type { SqlRows, SqlStatement } from './sql-executor.js';
+import { postgresValueType, typedValuesUpdate } from './postgres-sql.js';
 
 /** Row counts a multi-row INSERT is cut into, so a handful of statement texts serve every batch. */
 export const INSERT_CHUNK_SIZES = [256, 64, 16, 4, 1] as const;
@@ -19,20 +20,24 @@ const CREATE_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>([
 /** What differs between the SQL dialects stablehand writes. */
 interface Dialect {
   placeholder(index: number): string;
-  /** Whether `UPDATE ... FROM (VALUES ...)` changes many records in one statement. */
-  multiRowUpdate: boolean;
+  /**
+   * How guarded changes are written: 'values' many records a statement with
+   * `UPDATE ... FROM (VALUES ...)`; 'typed-values' the same with the VALUES columns cast to their
+   * columns' types (PostgreSQL); 'single' one UPDATE per record.
+   */
+  updateMany: 'values' | 'typed-values' | 'single';
   insertIgnore(table: string, columns: string, values: string): string;
 }
 
 const QUESTION_MARK: Dialect['placeholder'] = () => '?';
 const SQLITE: Dialect = {
-  placeholder: QUESTION_MARK, multiRowUpdate: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
+  placeholder: QUESTION_MARK, updateMany: 'values', insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
 };
 const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
   'better-sqlite3': SQLITE,
   sqlite: SQLITE,
-  postgres: { placeholder: (i) => `$${i}`, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
-  mysql: { placeholder: QUESTION_MARK, multiRowUpdate: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
+  postgres: { placeholder: (i) => `$${i}`, updateMany: 'typed-values', insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  mysql: { placeholder: QUESTION_MARK, updateMany: 'single', insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 
 /** A record's id with the change to write to it, and the owner that fences it (if any). */
@@ -151,16 +156,20 @@ export class RecordSql {
    * the writer's owner; the status placeholders start after `before`.
    */
   private fenceSql(fence: Fence, alias: string, owner: string, before: number): string {
-    const status = `${alias === '' ? '' : '+'}${alias}${this.status}`;
+    // The unary + keeps SQLite from driving a multi-row update's join from the status index, which
+    // would scan every active record once per row of the VALUES list.
+    const status = `${alias !== '' && this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status}`;
     const first = this.dialect.placeholder(before + 1);
-    if (fence === 2) return `${status} = ${first} AND (${alias}${this.col('owner').sql} IS NULL OR ${alias}${this.col('owner').sql} = ${owner})`;
+    // The owner comes first in every fence: with positional '?' placeholders (MySQL, SQLite) the
+    // parameters bind in the order they appear.
+    if (fence === 2) return `(${alias}${this.col('owner').sql} IS NULL OR ${alias}${this.col('owner').sql} = ${owner}) AND ${status} = ${first}`;
     const active = `${status} IN (${first}, ${this.dialect.placeholder(before + 2)})`;
-    return fence === 1 ? `${alias}${this.col('owner').sql} = ${owner} AND ${active}` : active;
+    return active;
   }
 
   /** Whether {@link RecordSql.guardedUpdateMany} is available on this database. */
   get multiRowUpdate(): boolean {
-    return this.dialect.multiRowUpdate;
+    return this.dialect.updateMany !== 'single';
   }
 
   /**
@@ -188,9 +197,8 @@ export class RecordSql {
     const lead = fence === 0 ? 1 : 2;
     const width = keys.length + lead;
     const sql = this.text(`updateMany:${fence}:${count}:${keys.join(',')}`, () => {
+      if (this.dialect.updateMany === 'typed-values') return this.typedUpdateMany(keys, count, fence);
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + lead + 1}`).join(', ');
-      // The unary + on status keeps SQLite from driving the join from the status index, which
-      // would scan every active record once per row of the VALUES list.
       return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(count, width)}) AS v ` +
         `WHERE t.${this.id} = v.column1 AND ${this.fenceSql(fence, 't.', 'v.column2', count * width)}`;
     });
@@ -208,18 +216,29 @@ export class RecordSql {
     return { sql, params };
   }
 
-  /**
-   * One heartbeat: `heartbeatAt` on every unfinished record `owner` holds that has no cancel
-   * request. Its changed-row count tells whether the owner still holds all it believes it does.
-   */
-  heartbeat(owner: string, at: Date): SqlStatement {
-    const sql = this.text('heartbeat', () => {
-      const waiting = this.has('cancelRequestedAt') ? ` AND ${this.col('cancelRequestedAt').sql} IS NULL` : '';
-      return `UPDATE ${this.mapping.table} SET ${this.col('heartbeatAt').sql} = ${this.dialect.placeholder(1)} ` +
-        `WHERE ${this.col('owner').sql} = ${this.dialect.placeholder(2)} AND ${this.status} IN (${this.dialect.placeholder(3)}, ` +
-        `${this.dialect.placeholder(4)})${waiting}`;
+  private typedUpdateMany(keys: readonly RecordKey[], count: number, fence: Fence): string {
+    const lead: RecordKey[] = fence === 0 ? ['id'] : ['id', 'owner'];
+    const types = [...lead, ...keys].map((key) => postgresValueType(this.col(key), this.driver));
+    return typedValuesUpdate({
+      table: this.mapping.table, id: this.id, columns: keys.map((key) => this.col(key).sql), types, fenced: fence !== 0, count,
+      fence: this.fenceSql(fence, 't.', 'v.writer', count * types.length),
     });
-    return { sql, params: [this.encode('heartbeatAt', at), owner, ...this.statusValues(ACTIVE_STATUSES)] };
+  }
+
+  /**
+   * One heartbeat: `heartbeatAt` on the records among `ids` that `owner` still holds, unfinished
+   * and with no cancel request. Its changed-row count, compared with `ids`, tells whether anything
+   * changed hands. Only the listed records are beaten: one the owner no longer tracks (its
+   * terminal write refused) falls silent and is taken back.
+   */
+  heartbeat(owner: string, at: Date, ids: readonly string[]): SqlStatement {
+    const waiting = this.has('cancelRequestedAt') ? ` AND ${this.col('cancelRequestedAt').sql} IS NULL` : '';
+    let index = 4;
+    // Not cached: its text varies with the number of ids, and it runs once per interval.
+    const sql = `UPDATE ${this.mapping.table} SET ${this.col('heartbeatAt').sql} = ${this.dialect.placeholder(1)} ` +
+      `WHERE ${this.col('owner').sql} = ${this.dialect.placeholder(2)} AND ${this.status} IN (${this.dialect.placeholder(3)}, ` +
+      `${this.dialect.placeholder(4)})${waiting} AND ${this.id} IN (${ids.map(() => this.dialect.placeholder(++index)).join(', ')})`;
+    return { sql, params: [this.encode('heartbeatAt', at), owner, ...this.statusValues(ACTIVE_STATUSES), ...ids] };
   }
 
   /** Owner, status and cancel request of the records `ids`. */

@@ -168,6 +168,8 @@ export class TypeOrmRecordStore implements RecordStore {
   }
 
   async abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {
+    if (unownedIn?.length === 0) return 0;
+    await this.writes.flush();
     const sql = this.sql;
     return this.executor.transaction(function* abandon(): SqlPlan<number> {
       const changed = (yield sql.abandonActive(message, at, unownedIn)) as number;

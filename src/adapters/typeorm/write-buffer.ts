@@ -44,6 +44,8 @@ interface Beat {
 const MAX_RETRY_DELAY_MS = 5_000;
 // Multiplies the fence into a change's grouping shape, above the record keys' bits.
 const FENCE_UNIT = 1 << 24;
+// Ids per heartbeat statement: far below every database's parameter limit.
+const BEAT_CHUNK = 10_000;
 
 /**
  * Group commit for record writes. Writes made while a flush runs wait for the next one, which
@@ -82,7 +84,9 @@ export class WriteBuffer {
   /** Queues a guarded change, merged into any change of the same record not yet written. */
   update(id: string, patch: RecordPatch, owner: string | undefined): void {
     const change = this.changeOf(id);
-    if (!change.patch) change.owner = owner;
+    // Changes merged into one write are fenced by the strictest of them: an unfenced change
+    // joined by a fenced one lands only if the fence holds.
+    if (!change.patch || change.owner === undefined) change.owner = owner;
     mergeGuarded(change, patch);
     this.kick();
   }
@@ -262,14 +266,22 @@ export class WriteBuffer {
     for (const beat of batch.beats) yield* this.beat(beat);
   }
 
-  /** One heartbeat statement; when it changed fewer records than expected, a read says which and why. */
+  /**
+   * One heartbeat statement per 10,000 tasks held; when they changed fewer records than listed,
+   * a read says which changed hands and why.
+   */
   private *beat(beat: Beat): SqlPlan<void> {
     const sql = this.sql;
-    if (!sql.tracksOwners) return;
-    const changed = (yield sql.heartbeat(beat.owner, beat.at)) as number;
-    if (changed >= beat.ids.length || beat.ids.length === 0) return;
-    const rows = (yield sql.holdersOf(beat.ids)) as SqlRows;
-    const found = new Map(rows.map((row) => [String(row.id), row]));
+    if (!sql.tracksOwners || beat.ids.length === 0) return;
+    let changed = 0;
+    for (let offset = 0; offset < beat.ids.length; offset += BEAT_CHUNK) {
+      changed += (yield sql.heartbeat(beat.owner, beat.at, beat.ids.slice(offset, offset + BEAT_CHUNK))) as number;
+    }
+    if (changed === beat.ids.length) return;
+    const found = new Map<string, SqlRows[number]>();
+    for (let offset = 0; offset < beat.ids.length; offset += BEAT_CHUNK) {
+      for (const row of (yield sql.holdersOf(beat.ids.slice(offset, offset + BEAT_CHUNK))) as SqlRows) found.set(String(row.id), row);
+    }
     const lost: string[] = [];
     const cancelRequested: string[] = [];
     for (const id of beat.ids) {

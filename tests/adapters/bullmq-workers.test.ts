@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelTrackingTaskManager } from '../../src/index.js';
+import { BullMqRunner } from '../../src/bullmq.js';
+import { sqlite, tempDir } from '../helpers/data-sources.js';
+import { suiteNamespace } from '../helpers/namespaces.js';
+import { recordingLogger, waitFor } from '../helpers/wait.js';
+
+const REDIS_URL = process.env.STABLEHAND_TEST_REDIS_URL;
+if (!REDIS_URL) console.warn('[stablehand tests] STABLEHAND_TEST_REDIS_URL is not set, so the BullMQ worker suite is skipped');
+const SCRIPT = fileURLToPath(new URL('../fixtures/worker.ts', import.meta.url));
+const PREFIX = `sh-test-${suiteNamespace()}`;
+
+/** A worker child process and what it reported. */
+class WorkerProcess {
+  readonly ran: string[] = [];
+  readonly events: Record<string, unknown>[] = [];
+  readonly child: ChildProcess;
+  exited = false;
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child.once('exit', () => { this.exited = true; });
+    if (this.child.stdout) {
+      createInterface({ input: this.child.stdout }).on('line', (line) => {
+        const event = JSON.parse(line) as Record<string, unknown>;
+        this.events.push(event);
+        if (event.event === 'ran') this.ran.push(String(event.id));
+      });
+    }
+  }
+  ready(): Promise<unknown> {
+    return waitFor(() => this.events.find((e) => e.event === 'ready'), 30_000, 'a worker to start');
+  }
+}
+
+describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite file', () => {
+  let dataSource: DataSource;
+  let env: Record<string, string>;
+  const workers: WorkerProcess[] = [];
+  const queueName = `work-${process.pid}`;
+  const webManager = () => new ModelTrackingTaskManager({
+    dataSource, instanceId: 'web', logger: recordingLogger(),
+    runner: new BullMqRunner({ connection: { url: REDIS_URL }, prefix: PREFIX, queueName, concurrency: 0 }),
+  });
+
+  beforeAll(async () => {
+    const file = join(tempDir(), 'cluster.db');
+    dataSource = await sqlite.open([], { file });
+    env = { SH_DB_FILE: file, SH_REDIS_URL: REDIS_URL ?? '', SH_PREFIX: PREFIX, SH_QUEUE: queueName };
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) if (!worker.exited) worker.child.kill('SIGKILL');
+    await dataSource.destroy();
+    const redis = new Redis(REDIS_URL ?? '');
+    const keys = await redis.keys(`${PREFIX}:*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  });
+
+  const counts = async (): Promise<Partial<Record<string, number>>> => {
+    const rows = await dataSource.query<{ status: string; n: number | string }[]>('SELECT status, COUNT(*) AS n FROM stablehand_task GROUP BY status');
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+  };
+
+  it('runs 1,000 tasks on two workers through a worker SIGKILL and a web restart: every task ends, none runs twice', async () => {
+    const start = (taskMs: string) => {
+      const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '4', SH_TASK_MS: taskMs });
+      workers.push(worker);
+      return worker;
+    };
+    const [doomed, survivor] = [start('20'), start('5')];
+    await Promise.all([doomed.ready(), survivor.ready()]);
+    let web = webManager();
+    web.define('work', { label: 'Work', run: () => null });
+    await web.start();
+    const ids: string[] = [];
+    for (let n = 0; n < 500; n++) ids.push((await web.launch('work', { n })).id);
+    await waitFor(() => doomed.ran.length >= 20, 30_000, 'the doomed worker to get going');
+    doomed.child.kill('SIGKILL');
+    // The web process restarts mid-run; what it queued stays queued.
+    await web.stop();
+    web = webManager();
+    web.define('work', { label: 'Work', run: () => null });
+    await web.start();
+    for (let n = 500; n < 1_000; n++) ids.push((await web.launch('work', { n })).id);
+    await waitFor(async () => {
+      const byStatus = await counts();
+      return (byStatus.DONE ?? 0) + (byStatus.FAILED ?? 0) === 1_000;
+    }, 90_000, 'every task to end');
+    const byStatus = await counts();
+    expect(byStatus.PENDING ?? 0).toBe(0);
+    expect(byStatus.RUNNING ?? 0).toBe(0);
+    // Only tasks the killed worker held can have failed, each saying its worker stopped responding.
+    const failed = await dataSource.query<{ id: string; error: string }[]>("SELECT id, error FROM stablehand_task WHERE status = 'FAILED'");
+    expect(failed.length).toBeLessThanOrEqual(4);
+    for (const row of failed) expect(row.error).toMatch(/^Worker .+ stopped responding/);
+    const ranTwice = survivor.ran.filter((id) => doomed.ran.includes(id));
+    expect(ranTwice).toEqual([]);
+    expect(new Set(survivor.ran).size).toBe(survivor.ran.length);
+    expect(byStatus.DONE).toBe(1_000 - failed.length);
+    await web.stop();
+    survivor.child.kill('SIGTERM');
+    await waitFor(() => survivor.exited, 15_000, 'the surviving worker to stop');
+  }, 150_000);
+
+  it('stops a worker gracefully on SIGTERM: its running tasks finish and are recorded', async () => {
+    const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: '800' });
+    workers.push(worker);
+    await worker.ready();
+    const web = webManager();
+    web.define('work', { label: 'Work', run: () => null });
+    await web.start();
+    const { id } = await web.launch('work', { n: 1 });
+    await waitFor(async () => (await web.getTask(id))?.status === 'RUNNING', 10_000, 'the task to start');
+    worker.child.kill('SIGTERM');
+    await waitFor(() => worker.exited, 15_000, 'the worker to exit');
+    expect(worker.events.some((e) => e.event === 'stopped')).toBe(true);
+    expect(await web.getTask(id)).toMatchObject({ status: 'DONE', result: { n: 1, pid: worker.child.pid } });
+    await web.stop();
+  }, 60_000);
+});

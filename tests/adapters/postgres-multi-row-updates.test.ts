@@ -1,0 +1,182 @@
+import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TypeOrmRecordStore, type RecordPatch, type TaskRecord } from '../../src/index.js';
+import { changeMayLand } from '../../src/core/write-fence.js';
+import { newTaskId } from '../../src/manager/task-id.js';
+import { postgres, tableName } from '../helpers/data-sources.js';
+import { ImportJob, importJobFieldMap, importJobStatusValues } from '../helpers/import-job-entity.js';
+import { recordingLogger } from '../helpers/wait.js';
+
+const STATE_WORDS = ['queued', 'working', 'ok', 'broken', 'stopped'];
+
+/**
+ * A host model in other PostgreSQL types than the bundled one: a uuid id, an enum status, jsonb
+ * and json, an integer progress, a numeric duration, timestamptz dates, a short varchar message.
+ */
+@Entity('typed_job')
+class TypedJob {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'kind', type: 'varchar', length: 80 }) taskName!: string;
+  @Column({ type: 'enum', enum: STATE_WORDS }) status!: string;
+  @Column({ type: 'varchar', length: 40, nullable: true }) message!: string | null;
+  @Column({ type: 'integer', nullable: true }) progress!: number | null;
+  @Column({ name: 'started_by', type: 'text', nullable: true }) user!: string | null;
+  @Column({ type: 'jsonb', nullable: true }) input!: unknown;
+  @Column({ type: 'json', nullable: true }) result!: unknown;
+  @Column({ type: 'text', nullable: true }) error!: string | null;
+  @Column({ name: 'cleaned', type: 'boolean', default: false }) cleanedUp!: boolean;
+  @Column({ type: 'timestamptz', precision: 3 }) createdAt!: Date;
+  @Column({ type: 'timestamptz', precision: 3, nullable: true }) startedAt!: Date | null;
+  @Column({ type: 'timestamptz', precision: 3 }) updatedAt!: Date;
+  @Column({ type: 'timestamptz', precision: 3, nullable: true }) completedAt!: Date | null;
+  @Column({ type: 'timestamptz', precision: 3, nullable: true }) failedAt!: Date | null;
+  @Column({ type: 'numeric', precision: 10, scale: 3, nullable: true }) duration!: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true }) owner!: string | null;
+  @Column({ type: 'timestamptz', precision: 3, nullable: true }) heartbeatAt!: Date | null;
+  @Column({ type: 'timestamptz', precision: 3, nullable: true }) cancelRequestedAt!: Date | null;
+  @Column({ type: 'varchar', length: 120, nullable: true }) cancelRequestedBy!: string | null;
+}
+
+const typedStatusValues = { PENDING: 'queued', RUNNING: 'working', DONE: 'ok', FAILED: 'broken', CANCELLED: 'stopped' } as const;
+const typedFieldMap = { label: null, affected: null } as const;
+
+const t0 = Date.parse('2026-05-04T08:09:10.123Z');
+const at = (offsetMs: number) => new Date(t0 + offsetMs);
+
+/** A record of the typed model as created, with `fields` over the defaults. */
+function typedRecord(fields: Partial<TaskRecord>): TaskRecord {
+  return {
+    id: newTaskId(), taskName: 'import', label: null, status: 'PENDING', message: null, progress: null, user: 'ann',
+    affected: null, input: { file: 'orders.csv', columns: ['id', 'total'], strict: true }, result: null, error: null,
+    cleanedUp: false, createdAt: at(0), startedAt: null, updatedAt: at(0), completedAt: null, failedAt: null,
+    duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, ...fields,
+  };
+}
+
+/** Counts the UPDATE statements the store's flushes run on `dataSource`. */
+function countUpdates(dataSource: DataSource): { texts: string[] } {
+  const seen = { texts: [] as string[] };
+  const create = dataSource.createQueryRunner.bind(dataSource);
+  dataSource.createQueryRunner = (mode) => {
+    const runner = create(mode);
+    const query = runner.query.bind(runner);
+    runner.query = (sql: string, params?: unknown[], structured?: boolean) => {
+      if (sql.startsWith('UPDATE')) seen.texts.push(sql);
+      return query(sql, params, structured as true);
+    };
+    return runner;
+  };
+  return seen;
+}
+
+describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', () => {
+  const open: DataSource[] = [];
+  const stores: TypeOrmRecordStore[] = [];
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    for (const dataSource of open.splice(0)) await dataSource.destroy();
+  });
+
+  async function storeOn(entity: typeof ImportJob | typeof TypedJob) {
+    const dataSource = await postgres.open([entity]);
+    open.push(dataSource);
+    const logger = recordingLogger();
+    const store = entity === ImportJob
+      ? new TypeOrmRecordStore({ dataSource, entity, fieldMap: importJobFieldMap, statusValues: importJobStatusValues, logger })
+      : new TypeOrmRecordStore({ dataSource, entity, fieldMap: typedFieldMap, statusValues: typedStatusValues, logger });
+    await store.open();
+    stores.push(store);
+    return { dataSource, store, logger, updates: countUpdates(dataSource) };
+  }
+
+  it('changes hundreds of records of a host entity (text, varchar, simple-json, Date) a few statements a flush, skipping ended ones', async () => {
+    const { dataSource, store, logger, updates } = await storeOn(ImportJob);
+    const records = Array.from({ length: 300 }, (_, i) => typedRecord({ input: { row: i } }));
+    await Promise.all(records.map((record) => store.create(record)));
+    // Every fifth record has ended already: the guard must skip it inside a shared statement.
+    for (let i = 0; i < records.length; i += 5) store.update(records[i].id, { status: 'CANCELLED', message: 'Cancelled', completedAt: at(500) });
+    await store.flush();
+    updates.texts.length = 0;
+    for (const [i, record] of records.entries()) {
+      if (i % 2 === 0) {
+        store.update(record.id, { status: 'RUNNING', progress: { percent: 40, step: 'rows' }, message: `row ${i}` });
+      } else {
+        store.update(record.id, { status: 'DONE', message: 'Imported', result: { rows: i, ok: true }, completedAt: at(1000 + i) });
+        store.markCleanedUp(record.id, at(1000 + i), false);
+      }
+    }
+    await store.flush();
+    // Two shapes of 150 records: 64 + 64 + 16 + 4 + 1 + 1 rows each.
+    expect(updates.texts).toHaveLength(12);
+    for (const text of updates.texts) expect(text).toContain('FROM (VALUES');
+    expect(logger.lines).toEqual([]);
+    for (const [i, record] of records.entries()) {
+      const read = await store.get(record.id);
+      if (i % 5 === 0) expect(read).toMatchObject({ status: 'CANCELLED', message: 'Cancelled', completedAt: at(500), result: null });
+      else if (i % 2 === 0) expect(read).toMatchObject({ status: 'RUNNING', progress: { percent: 40, step: 'rows' }, message: `row ${i}`, input: { row: i } });
+      // A text column keeps the result as JSON text.
+      else expect(read).toMatchObject({ status: 'DONE', message: 'Imported', result: JSON.stringify({ rows: i, ok: true }), completedAt: at(1000 + i) });
+    }
+    const rows = await dataSource.query<{ state: string; n: string }[]>(
+      `SELECT state, COUNT(*) AS n FROM ${tableName(dataSource, 'import_job')} GROUP BY state ORDER BY state`,
+    );
+    expect(rows.map((row) => [row.state, Number(row.n)])).toEqual([['cancelled', 60], ['in_progress', 120], ['success', 120]]);
+  });
+
+  it('fences each row of a shared statement by its own record on a host entity of other types (uuid, enum, jsonb, numeric, timestamptz)', async () => {
+    const { store, logger, updates } = await storeOn(TypedJob);
+    // Records in every state a fenced change can meet, several of each.
+    const kinds: Partial<TaskRecord>[] = [
+      { owner: 'w1', heartbeatAt: at(10) }, { owner: 'w2', heartbeatAt: at(10) }, {},
+      { status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) }, { status: 'RUNNING', owner: 'w2', heartbeatAt: at(10) }, { status: 'RUNNING' },
+      { status: 'DONE', owner: 'w1' }, { status: 'FAILED' },
+    ];
+    const changes: { patch: () => RecordPatch; owner: string | undefined; cleanup: boolean }[] = [
+      // An owned progress report, a claim, an unfenced cancel request, an owned end with its cleanup mark.
+      { patch: () => ({ progress: 40, message: 'Half way', updatedAt: at(2000) }), owner: 'w1', cleanup: false },
+      { patch: () => ({ owner: 'w1', heartbeatAt: at(3000), status: 'RUNNING', startedAt: at(3000), updatedAt: at(3000) }), owner: 'w1', cleanup: false },
+      { patch: () => ({ cancelRequestedAt: at(4000), cancelRequestedBy: 'bob' }), owner: undefined, cleanup: false },
+      {
+        patch: () => ({ status: 'DONE', result: { rows: [1, 2], note: 'ünïcödé' }, completedAt: at(5000), updatedAt: at(5000), duration: 1.25 }),
+        owner: 'w1', cleanup: true,
+      },
+    ];
+    const plan: { before: TaskRecord; change: (typeof changes)[number] }[] = [];
+    for (let copy = 0; copy < 9; copy++) {
+      for (const kind of kinds) for (const change of changes) plan.push({ before: typedRecord(kind), change });
+    }
+    await Promise.all(plan.map(({ before }) => store.create(before)));
+    updates.texts.length = 0;
+    for (const { before, change } of plan) {
+      store.update(before.id, change.patch(), change.owner);
+      if (change.cleanup) store.markCleanedUp(before.id, at(5000), false);
+    }
+    await store.flush();
+    // Four shapes of 72 records each: 64 + 4 + 4 rows.
+    expect(updates.texts.filter((text) => text.includes('FROM (VALUES'))).toHaveLength(12);
+    expect(logger.lines).toEqual([]);
+    for (const { before, change } of plan) {
+      const patch = change.patch();
+      const expected = changeMayLand(before, patch, change.owner) ? { ...before, ...patch } : { ...before };
+      if (change.cleanup) Object.assign(expected, { cleanedUp: true, updatedAt: at(5000) });
+      expect(await store.get(before.id)).toEqual(expected);
+    }
+  });
+
+  it('refuses a value too long for its column rather than cutting it, and lands the rest of the statement', async () => {
+    const { store, logger } = await storeOn(TypedJob);
+    const records = Array.from({ length: 20 }, () => typedRecord({ status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) }));
+    await Promise.all(records.map((record) => store.create(record)));
+    const long = 'x'.repeat(41);
+    for (const [i, record] of records.entries()) {
+      store.update(record.id, { status: 'DONE', message: i === 7 ? long : 'Done', completedAt: at(5000), updatedAt: at(5000) }, 'w1');
+    }
+    await store.flush();
+    for (const [i, record] of records.entries()) {
+      expect(await store.get(record.id)).toMatchObject({ status: 'DONE', completedAt: at(5000), message: i === 7 ? null : 'Done' });
+    }
+    expect(logger.lines.filter((line) => line.startsWith('error'))).toEqual([
+      expect.stringContaining(`refused a change to task record ${records[7].id}; its status and timestamps were written`),
+    ]);
+  });
+});
