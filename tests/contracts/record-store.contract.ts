@@ -196,7 +196,6 @@ export function recordStoreContract(fixture: StoreFixture): void {
       const t0 = Date.parse('2026-04-02T09:15:30.123Z');
       const at = (offsetMs: number) => new Date(t0 + offsetMs);
       const sorted = (ids: readonly string[]) => [...ids].sort();
-      const onTypeOrm = fixture.name.startsWith('TypeOrmRecordStore');
 
       /** A PENDING record held by `owner` (with heartbeat `at(0)`, or none when unheld), created. */
       async function held(owner: string | null, fields: Partial<TaskRecord> = {}, lockKeys: string[] = []): Promise<TaskRecord> {
