@@ -13,6 +13,7 @@ export {
   type ProgressPayload, type TaskContext, type TaskDefinition, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
 } from './core/types.js';
 export type { Logger } from './core/logger.js';
+export type { FleetInstance, FleetSnapshot, FleetReport } from './core/fleet.js';
 export {
   RECORD_KEYS, type TaskRecord, type RecordKey, type RecordPatch, type FieldMap, type StatusValues,
 } from './core/record.js';

@@ -1,4 +1,5 @@
 import { InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, UnknownTaskKindError } from '../core/errors.js';
+import type { FleetReport } from '../core/fleet.js';
 import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
 import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
@@ -329,6 +330,15 @@ export class TaskManager {
     return null;
   }
 
+
+  /**
+   * Which instances hold unfinished tasks (running and queued counts, latest heartbeat), how many
+   * tasks wait for a worker, and how many workers the runner's engine knows alive.
+   */
+  async fleet(): Promise<FleetReport> {
+    const [snapshot, workers] = await Promise.all([this.store.fleet(), this.runner.workers?.() ?? Promise.resolve(null)]);
+    return { ...snapshot, workers, staleAfterMs: this.config.staleAfterMs };
+  }
 
   /** Reads one task's record from the store, or `null`. */
   async getTask(id: string): Promise<TaskRecord | null> {

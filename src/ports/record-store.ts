@@ -1,3 +1,4 @@
+import type { FleetSnapshot } from '../core/fleet.js';
 import type { ListQuery, TaskPage } from '../core/list-query.js';
 import type { RecordPatch, TaskRecord } from '../core/record.js';
 import type { TaskStatus } from '../core/status.js';
@@ -92,6 +93,8 @@ export interface RecordStore {
    * record's locks in the same transaction.
    */
   takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): Promise<boolean>;
+  /** Who holds the unfinished tasks, and how many wait for a worker: one aggregate read. */
+  fleet(): Promise<FleetSnapshot>;
   /**
    * Releases locks held by terminal or missing tasks, marks terminal records finished before
    * `olderThan` as cleaned up, and deletes them when `deleteRecords` is set.

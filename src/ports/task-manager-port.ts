@@ -1,3 +1,4 @@
+import type { FleetReport } from '../core/fleet.js';
 import type { ListTasksOptions, TaskPage } from '../core/list-query.js';
 import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener } from '../core/types.js';
 import type { TaskRecord } from '../core/record.js';
@@ -26,6 +27,11 @@ export interface TaskRouterManager {
   launch(kind: string, input?: JsonValue, options?: LaunchOptions): Promise<LaunchedTask>;
   /** Cancels a task for `POST :id/cancel/`; rejects with the manager's not-found or finished errors. */
   cancel(id: string, options?: CancelOptions): Promise<CancelResult>;
+  /**
+   * Who holds the unfinished tasks and how many wait for a worker, for `GET fleet/` and the page's
+   * workers strip. Optional: without it the page shows no strip.
+   */
+  fleet?(): Promise<FleetReport>;
   /** Reads one task for `GET :id/`. */
   getTask(id: string): Promise<TaskRecord | null>;
   /** Reads a page of tasks, newest first, for the page and `GET status/`. */

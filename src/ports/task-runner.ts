@@ -43,6 +43,8 @@ export interface TaskRunner {
    * manager before `start()`. Optional, with `signalCancel`.
    */
   onCancelSignal?(listener: (id: string) => void): void;
+  /** Optional: how many workers the engine knows alive, across processes (for the page's fleet strip). */
+  workers?(): Promise<number>;
   /** Starts taking jobs; each is run by calling `execute`. Jobs enqueued before wait for it. */
   start(execute: JobExecutor): Promise<void>;
   /** Queues a job; resolves once the runner has taken it (a distributed runner: once it is durable). */

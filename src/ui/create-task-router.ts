@@ -107,6 +107,8 @@ export function createTaskRouter(manager: TaskRouterManager, options?: TaskRoute
   router.all('/run', refuse('POST'));
   router.get('/status', handle((req) => ui.status(req)));
   router.all('/status', refuse('GET, HEAD'));
+  router.get('/fleet', handle((req) => ui.fleet(req)));
+  router.all('/fleet', refuse('GET, HEAD'));
   router.get('/:id', handle((req) => ui.detail(req)));
   router.all('/:id', refuse('GET, HEAD'));
   router.post('/:id/cancel', handle((req) => ui.cancel(req)));

@@ -20,6 +20,7 @@ export type TaskRouterErrorCode =
   | 'READ_ONLY'
   | 'METHOD_NOT_ALLOWED'
   | 'TASK_NOT_FOUND'
+  | 'NO_FLEET'
   | 'TASK_FINISHED'
   | 'TASK_CONFLICT'
   | 'MANAGER_STOPPED'

@@ -184,7 +184,38 @@ export const PAGE_SCRIPT = String.raw`(function () {
     }
   }
 
+  // The workers strip: refreshed from fleet/ every few seconds, its freshness text every second.
+  function startFleet() {
+    var box = document.getElementById('sh-fleet');
+    var list = document.getElementById('sh-fleet-list');
+    var alertBox = document.getElementById('sh-fleet-alert');
+    if (!cfg.fleetUrl || !box || !list) return;
+    var fleet = cfg.fleet;
+    function render() {
+      var shown = fmt.formatFleet(fleet, now());
+      var items = list.children;
+      if (items.length !== shown.lines.length) {
+        while (list.firstChild) list.removeChild(list.firstChild);
+        for (var i = 0; i < shown.lines.length; i++) list.appendChild(make('li', null, shown.lines[i]));
+      } else {
+        for (var j = 0; j < shown.lines.length; j++) setText(items[j], shown.lines[j]);
+      }
+      setText(alertBox, shown.alert);
+      setHidden(alertBox, shown.alert === '');
+      setHidden(box, shown.lines.length === 0 && shown.alert === '');
+    }
+    function refresh() {
+      if (document.hidden) return;
+      fetch(cfg.fleetUrl, { credentials: 'same-origin', cache: 'no-store', headers: { 'Accept': 'application/json' } })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (body) { if (body) { fleet = body; render(); } }, function () { /* the next refresh tries again */ });
+    }
+    setInterval(render, 1000);
+    setInterval(refresh, Math.max(cfg.pollIntervalMs || 0, 5000));
+  }
+
   function startList() {
+    startFleet();
     var list = document.getElementById('sh-tasks');
     var empty = document.getElementById('sh-empty');
     var runButton = document.getElementById('sh-run');

@@ -1,9 +1,9 @@
 import { escapeHtml, jsonForScript } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
-import { formatMeta, formatWorker, isActive, lookOfTask, outcomeText } from './task-format.js';
+import { formatFleet, formatMeta, formatWorker, isActive, lookOfTask, outcomeText } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
-import type { TaskSummaryJson } from './task-view.js';
+import type { FleetJson, TaskSummaryJson } from './task-view.js';
 
 /** What the page script needs to post: the header to send and the token to put in it. */
 export interface CsrfClientSetup {
@@ -31,6 +31,8 @@ export interface TaskPageModel {
   staleAfterMs: number;
   pageSize: number;
   tasks: readonly TaskSummaryJson[];
+  /** Who holds the unfinished tasks; `null` when the manager cannot tell (no strip then). */
+  fleet: FleetJson | null;
   /** Server clock at render time; the script uses it to correct for a skewed client clock. */
   now: number;
   /** The host's layout around the page, if any. */
@@ -115,6 +117,18 @@ export function renderDocument(options: {
   ].join('\n');
 }
 
+/** The workers strip: hidden while no instance holds a task and nothing waits. */
+function renderFleet(fleet: FleetJson | null, now: number): string {
+  if (!fleet) return '';
+  const { lines, alert } = formatFleet(fleet, now);
+  return [
+    `<section class="sh-fleet" id="sh-fleet" aria-label="Workers"${hidden(lines.length === 0 && alert === '')}>`,
+    `<ul class="sh-fleet-list" id="sh-fleet-list">${lines.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
+    `<p class="sh-fleet-alert" id="sh-fleet-alert" role="alert"${hidden(alert === '')}>${escapeHtml(alert)}</p>`,
+    '</section>',
+  ].join('');
+}
+
 /** Renders the list page: heading, run bar, rows, empty state, and the data the script starts from. */
 export function renderTaskPage(model: TaskPageModel): string {
   const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now, model.staleAfterMs)).join('\n');
@@ -134,6 +148,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     '<main class="sh-page" id="sh-app">',
     `<header class="sh-header"><h1>${escapeHtml(model.heading)}</h1></header>`,
     runBar,
+    renderFleet(model.fleet, model.now),
     '<p class="sh-error" id="sh-error" role="alert" hidden></p>',
     '<p class="sh-notice" id="sh-notice" role="status" hidden></p>',
     `<p class="sh-empty" id="sh-empty"${hidden(model.tasks.length > 0)}>${escapeHtml(model.emptyText)}</p>`,
@@ -146,6 +161,8 @@ export function renderTaskPage(model: TaskPageModel): string {
     base: model.basePath,
     statusUrl: `${model.basePath}/status/?limit=${model.pageSize}`,
     runUrl: `${model.basePath}/run/`,
+    fleetUrl: model.fleet ? `${model.basePath}/fleet/` : null,
+    fleet: model.fleet,
     pollIntervalMs: model.pollIntervalMs,
     staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,

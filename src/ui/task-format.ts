@@ -3,7 +3,7 @@
 // uses only its arguments, the others of CLIENT_FORMAT_FUNCTIONS and the language: no imports, no
 // module-level values.
 import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
-import type { TaskDetailJson, TaskSummaryJson } from './task-view.js';
+import type { FleetJson, TaskDetailJson, TaskSummaryJson } from './task-view.js';
 
 /** How a status looks: the CSS modifier of its indicator and badge, and the badge text. */
 export interface StatusLook {
@@ -32,6 +32,24 @@ export function formatWorker(task: TaskSummaryJson, now: number, staleAfterMs: n
   const beat = parseTime(task.heartbeat_at);
   if (beat === null) return task.owner;
   return `${task.owner} · ${now - beat > staleAfterMs ? 'not responding' : `heartbeat ${formatAgo(now - beat)}`}`;
+}
+
+/**
+ * The workers strip: a line per instance holding tasks ("web-1 · 3 running, 2 queued · heartbeat
+ * 2 s ago", or "not responding" past the stale window), and an alert when tasks wait for a worker
+ * and the queue engine knows none alive.
+ */
+export function formatFleet(fleet: FleetJson, now: number): { lines: string[]; alert: string } {
+  const lines = fleet.instances.map((instance) => {
+    const counts = [`${instance.running} running`];
+    if (instance.queued > 0) counts.push(`${instance.queued} queued`);
+    const beat = parseTime(instance.heartbeat_at);
+    const fresh = beat === null ? '' : now - beat > fleet.stale_after_ms ? ' · not responding' : ` · heartbeat ${formatAgo(now - beat)}`;
+    return `${instance.id} · ${counts.join(', ')}${fresh}`;
+  });
+  const waiting = fleet.waiting === 1 ? '1 task is' : `${fleet.waiting} tasks are`;
+  const alert = fleet.waiting > 0 && fleet.workers === 0 ? `${waiting} waiting and no worker is running.` : '';
+  return { lines, alert };
 }
 
 /** The look of a task: its status's, but "Cancelling…" while a cancel waits for its owner. */
@@ -167,7 +185,7 @@ export const STATUS_LOOK: Readonly<Record<TaskStatus, StatusLook>> = Object.from
 /** The functions the page script shares with the server, under the names it calls them by. */
 const CLIENT_FORMAT_FUNCTIONS = {
   lookOf, lookOfTask, isActive, formatSeconds, formatElapsed, formatAgo, parseTime, formatMeta, formatWorker, formatTimestamp, toDisplayText, outcomeText,
-  detailText, detailFields,
+  detailText, detailFields, formatFleet,
 };
 
 /**

@@ -10,7 +10,7 @@ import { StatusCache } from './status-cache.js';
 import { parseStatusQuery } from './status-query.js';
 import type { TaskRouterManager } from '../ports/task-manager-port.js';
 import { STATUS_CHANGING_EVENTS } from './manager-check.js';
-import { toStatusJson, toTaskDetail, toTaskSummary, type RunResponseJson, type CancelResponseJson } from './task-view.js';
+import { toFleetJson, toStatusJson, toTaskDetail, toTaskSummary, type FleetJson, type RunResponseJson, type CancelResponseJson } from './task-view.js';
 
 // What a manager that does not say uses: the engine's default (TaskManagerOptions.staleAfterMs).
 const DEFAULT_STALE_AFTER_MS = 30_000;
@@ -74,7 +74,7 @@ export class TaskUi<Req> {
     await this.#authorize(req, 'view');
     const canRun = await this.#mayShow(req, 'run');
     const canCancel = await this.#mayShow(req, 'cancel');
-    const page = await this.#manager.listTasks({ limit: this.#options.pageSize });
+    const [page, fleet] = await Promise.all([this.#manager.listTasks({ limit: this.#options.pageSize }), this.#fleetJson()]);
     const basePath = normaliseBasePath(req.baseUrl);
     const nonce = createNonce();
     const headers = htmlHeaders(nonce);
@@ -95,6 +95,7 @@ export class TaskUi<Req> {
       staleAfterMs: this.#manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       pageSize: this.#options.pageSize,
       tasks: page.tasks.map(toTaskSummary),
+      fleet,
       now: Date.now(),
       layout: this.#options.layout,
     });
@@ -110,6 +111,19 @@ export class TaskUi<Req> {
       return { body: text, etag: etagFor(text) };
     });
     return this.#conditionalJson(req, body, etag);
+  }
+
+  /** `GET fleet/`: who holds the unfinished tasks and how many wait; 404 when the manager cannot tell. */
+  async fleet(req: UiRequest<Req>): Promise<UiResponse> {
+    await this.#authorize(req, 'view');
+    const report = await this.#fleetJson();
+    if (!report) throw new TaskRouterHttpError(404, 'NO_FLEET', 'This task manager reports no fleet.');
+    const body = JSON.stringify(report);
+    return this.#conditionalJson(req, body, etagFor(body));
+  }
+
+  async #fleetJson(): Promise<FleetJson | null> {
+    return this.#manager.fleet ? toFleetJson(await this.#manager.fleet()) : null;
   }
 
   /** `POST run/`: launches one of the offered kinds. */

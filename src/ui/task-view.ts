@@ -1,3 +1,4 @@
+import type { FleetReport } from '../core/fleet.js';
 import type { TaskPage } from '../core/list-query.js';
 import type { TaskRecord } from '../core/record.js';
 import type { TaskStatus } from '../core/status.js';
@@ -129,4 +130,35 @@ export function toTaskDetail(record: TaskRecord): TaskDetailJson {
 /** Shapes a page of records for `GET status/`. */
 export function toStatusJson(page: TaskPage): TaskStatusJson {
   return { tasks: page.tasks.map(toTaskSummary), next_cursor: page.nextCursor ?? null };
+}
+
+/** One instance in `GET fleet/`. */
+export interface FleetInstanceJson {
+  id: string;
+  heartbeat_at: string | null;
+  running: number;
+  queued: number;
+}
+
+/** The body of `GET fleet/`: who holds the unfinished tasks, and how many wait for a worker. */
+export interface FleetJson {
+  instances: FleetInstanceJson[];
+  /** PENDING tasks no instance holds (waiting in a distributed queue). */
+  waiting: number;
+  /** Workers the queue engine knows alive; `null` when the runner cannot tell. */
+  workers: number | null;
+  /** Heartbeats older than this read "not responding". */
+  stale_after_ms: number;
+}
+
+/** Shapes a fleet report for `GET fleet/` and the page. */
+export function toFleetJson(report: FleetReport): FleetJson {
+  return {
+    instances: report.instances.map((instance) => ({
+      id: instance.id, heartbeat_at: isoOrNull(instance.heartbeatAt), running: instance.running, queued: instance.queued,
+    })),
+    waiting: report.waiting,
+    workers: report.workers,
+    stale_after_ms: report.staleAfterMs,
+  };
 }

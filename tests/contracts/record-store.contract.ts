@@ -507,6 +507,25 @@ export function recordStoreContract(fixture: StoreFixture): void {
         expect(await store.get(unownedEnded.id)).toMatchObject({ status: 'DONE', result: 1, error: null });
       });
 
+      it('counts the unfinished tasks of each owner with its latest heartbeat, and the unheld waiting ones', async () => {
+        await running('w1', { heartbeatAt: at(10) });
+        await running('w1', { heartbeatAt: at(50) });
+        await held('w1', { heartbeatAt: at(20) });
+        await running('w2', { heartbeatAt: at(5) });
+        await held(null);
+        await running(null);
+        const done = await running('w2');
+        await write(done.id, terminal('DONE', at(60)));
+        const fleet = await store.fleet();
+        expect(fleet).toEqual({
+          instances: [
+            { id: 'w1', running: 2, queued: 1, heartbeatAt: at(50) },
+            { id: 'w2', running: 1, queued: 0, heartbeatAt: at(5) },
+          ],
+          waiting: 1,
+        });
+      });
+
       it('releases the locks of a record a terminal take-over ended, and only then', async () => {
         const ended = await held('w1', {}, ['order:1']);
         const handedOver = await held('w1', {}, ['order:2']);

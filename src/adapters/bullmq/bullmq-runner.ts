@@ -121,6 +121,11 @@ export class BullMqRunner implements TaskRunner {
     return this.queueInstance;
   }
 
+  /** Workers attached to the queue, across processes, as Redis knows them. */
+  async workers(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
   onCancelSignal(listener: (id: string) => void): void {
     this.cancelListener = listener;
   }

@@ -2,6 +2,7 @@ import { TaskConflictError } from '../../core/errors.js';
 import type { ListQuery, TaskPage } from '../../core/list-query.js';
 import type { RecordPatch, TaskRecord } from '../../core/record.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
+import { busiestFirst, type FleetInstance, type FleetSnapshot } from '../../core/fleet.js';
 import { changeMayLand } from '../../core/write-fence.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 
@@ -84,6 +85,24 @@ export class MemoryRecordStore implements RecordStore {
     Object.assign(record, patch);
     if (patch.status && isTerminalStatus(patch.status)) this.releaseLocks(id);
     return Promise.resolve(true);
+  }
+
+  fleet(): Promise<FleetSnapshot> {
+    const instances = new Map<string, FleetInstance>();
+    let waiting = 0;
+    for (const record of this.records.values()) {
+      if (isTerminalStatus(record.status)) continue;
+      if (record.owner === null) {
+        if (record.status === 'PENDING') waiting++;
+        continue;
+      }
+      let instance = instances.get(record.owner);
+      if (!instance) instances.set(record.owner, (instance = { id: record.owner, heartbeatAt: null, running: 0, queued: 0 }));
+      if (record.status === 'RUNNING') instance.running++;
+      else instance.queued++;
+      if (record.heartbeatAt && (!instance.heartbeatAt || record.heartbeatAt > instance.heartbeatAt)) instance.heartbeatAt = record.heartbeatAt;
+    }
+    return Promise.resolve({ instances: busiestFirst([...instances.values()]), waiting });
   }
 
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {

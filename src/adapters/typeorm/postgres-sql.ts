@@ -23,7 +23,7 @@ export function postgresValueType(column: MappedColumn, driver: Driver): string 
     // TypeORM names the enum type it creates this way (PostgresQueryRunner.buildEnumName).
     const { schema, tableName } = driver.parseTableName(metadata.entityMetadata);
     const name = metadata.enumName ?? `${tableName}_${metadata.databaseName.toLowerCase()}_enum`;
-    type = [schema, name].filter((part) => part !== undefined && part !== '').map((part) => driver.escape(part as string)).join('.');
+    type = schema ? `${driver.escape(schema)}.${driver.escape(name)}` : driver.escape(name);
   }
   return metadata.isArray ? `${type}[]` : type;
 }

@@ -164,7 +164,7 @@ export class RecordSql {
     // parameters bind in the order they appear.
     if (fence === 2) return `(${alias}${this.col('owner').sql} IS NULL OR ${alias}${this.col('owner').sql} = ${owner}) AND ${status} = ${first}`;
     const active = `${status} IN (${first}, ${this.dialect.placeholder(before + 2)})`;
-    return active;
+    return fence === 1 ? `${alias}${this.col('owner').sql} = ${owner} AND ${active}` : active;
   }
 
   /** Whether {@link RecordSql.guardedUpdateMany} is available on this database. */
@@ -252,6 +252,25 @@ export class RecordSql {
       params: [...ids],
       read: true,
     };
+  }
+
+  /** Unfinished records counted by owner and status, with each owner's latest heartbeat. */
+  fleet(): SqlStatement {
+    const owner = this.col('owner').sql;
+    const q = (name: string) => this.driver.escape(name);
+    return {
+      sql: `SELECT ${owner} AS ${q('owner')}, ${this.status} AS ${q('status')}, MAX(${this.col('heartbeatAt').sql}) AS ${q('heartbeatAt')}, ` +
+        `COUNT(*) AS ${q('n')} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}) ` +
+        `GROUP BY ${owner}, ${this.status}`,
+      params: this.statusValues(ACTIVE_STATUSES),
+      read: true,
+    };
+  }
+
+  /** Decodes a heartbeat read back by an aggregate (MAX keeps the column's stored form). */
+  decodeHeartbeat(raw: unknown): Date | null {
+    const value = decodeValue(this.col('heartbeatAt'), raw, this.driver, this.mapping);
+    return value instanceof Date && !Number.isNaN(value.getTime()) ? value : null;
   }
 
   /** Unfinished records held by an owner other than `except`, optionally only those silent since `silentSince`. */

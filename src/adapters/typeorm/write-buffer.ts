@@ -50,7 +50,8 @@ const BEAT_CHUNK = 10_000;
 /**
  * Group commit for record writes. Writes made while a flush runs wait for the next one, which
  * starts as soon as the previous ends; each flush is one transaction with multi-row INSERTs and one
- * UPDATE per changed record, however many changes that record had. A failed flush is retried with
+ * change per changed record, however many changes that record had: records changed alike share a
+ * multi-row UPDATE (SQLite, PostgreSQL), or each gets its own (MySQL). A failed flush is retried with
  * backoff: its inserts are rejected (their launches fail and nothing was written), its updates are
  * kept, so a task's terminal state lands once the database is back.
  */
