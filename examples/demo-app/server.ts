@@ -1,35 +1,25 @@
 /**
  * The stablehand demo host: an Express app on embedded SQLite (better-sqlite3, WAL) with the task
- * page mounted at /tasks/. Run it with `npm start`. Environment: PORT (3000), STABLEHAND_DB (a file
- * under examples/demo-app/data/), DURATION_RANGE ("3,10" seconds), FAILURE_RATE (0.2).
+ * page mounted at /tasks/. Run it with `npm start`. Environment: PORT (3000), HOST (127.0.0.1),
+ * STABLEHAND_DB (a file under examples/demo-app/data/), DURATION_RANGE ("3,10" seconds),
+ * FAILURE_RATE (0.2); for the cluster mode (`npm run demo:cluster`) DATABASE_URL and REDIS_URL.
  */
 import 'reflect-metadata';
 import express from 'express';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createTaskRouter, stablehandEntities, stablehandMigrations } from 'stablehand';
-import { DataSource } from 'typeorm';
-import { AppTaskManager, type DemoUser } from './app-task-manager.js';
+import { createTaskRouter } from 'stablehand';
+import type { DemoUser } from './app-task-manager.js';
 import { homePage, taskPageLayout } from './layout.js';
-import { STABLE_ROUTINES_TEXTS, pickRoutineLabel, runRoutine } from './routines.js';
+import { STABLE_ROUTINES_TEXTS } from './routines.js';
+import { demoManager, demoRunner, openDemoDatabase } from './setup.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const port = Number(process.env.PORT ?? 3000);
-const database = process.env.STABLEHAND_DB ?? join(here, 'data', 'stablehand-demo.db');
+// Loopback only unless told otherwise: a demo is no public service.
+const host = process.env.HOST ?? '127.0.0.1';
 
-const dataSource = new DataSource({
-  type: 'better-sqlite3',
-  database,
-  enableWAL: true,
-  entities: stablehandEntities,
-  migrations: stablehandMigrations,
-});
-await dataSource.initialize();
-// Tables come from the shipped migration, as in a host app; never from synchronize.
-await dataSource.runMigrations();
-
-const manager = new AppTaskManager({ dataSource, concurrency: 4, cleanupIntervalMs: 60 * 60 * 1000, cleanup: { olderThanMs: 7 * 24 * 3600 * 1000, deleteRecords: true } });
-manager.define('stable-routine', { label: pickRoutineLabel, run: runRoutine, timeoutMs: 60_000 });
+const { dataSource, description } = await openDemoDatabase();
+// In the cluster mode (REDIS_URL set) the web process only launches; the workers run routines.
+const runner = demoRunner(Number(process.env.WEB_CONCURRENCY ?? 0));
+const manager = demoManager(dataSource, runner, 4, process.env.INSTANCE_ID);
 // Marks routines an earlier run left PENDING or RUNNING as "Abandoned — app restarted".
 await manager.start();
 
@@ -44,8 +34,8 @@ app.use('/tasks', createTaskRouter(manager, {
   layout: taskPageLayout,
 }));
 
-const server = app.listen(port, () => {
-  console.log(`stablehand demo: http://localhost:${port}/tasks/ (database: ${database})`);
+const server = app.listen(port, host, () => {
+  console.log(`stablehand demo: http://${host === '127.0.0.1' ? 'localhost' : host}:${port}/tasks/ (database: ${description}${runner ? '; routines run by workers on Redis' : ''})`);
 });
 
 let stopping = false;
