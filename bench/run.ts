@@ -10,7 +10,7 @@
  */
 // The built package, as a host runs it (`npm run bench` builds it first).
 import { ModelTrackingTaskManager } from '../dist/index.js';
-import { fmt, freshDataSource } from './support.js';
+import { fmt, freshDataSource, median } from './support.js';
 
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
 const IN_FLIGHT = 1_000;
@@ -26,8 +26,8 @@ async function floor(): Promise<number> {
   const db = (dataSource.driver as unknown as { databaseConnection: NativeDb }).databaseConnection;
   // The same columns the library writes when it creates a record; the rest stay NULL.
   const insert = db.prepare(
-    'INSERT INTO stablehand_task (id, task_name, label, status, user_label, affected, input, cleaned_up, created_at, updated_at) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO stablehand_task (id, task_name, label, status, user_label, affected, input, cleaned_up, created_at, updated_at, owner, heartbeat_at) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const running = db.prepare('UPDATE stablehand_task SET status = ?, started_at = ?, updated_at = ? WHERE id = ?');
   const progress = db.prepare('UPDATE stablehand_task SET progress = ?, updated_at = ? WHERE id = ?');
@@ -47,7 +47,7 @@ async function floor(): Promise<number> {
   for (let i = 0; i < N; i++) {
     const id = `floor-${String(i).padStart(10, '0')}`;
     const created = stamp();
-    insert.run(id, 'bench', 'Bench task', 'PENDING', 'Anonymous', null, null, 0, created, created);
+    insert.run(id, 'bench', 'Bench task', 'PENDING', 'Anonymous', null, null, 0, created, created, 'bench-host:1:abcdef', created);
     step();
     const startedAt = stamp();
     running.run('RUNNING', startedAt, startedAt, id);
@@ -123,12 +123,6 @@ async function heapGrowth(): Promise<{ at10k: number; atEnd: number } | null> {
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function main(): Promise<void> {
   console.log(`stablehand write-path benchmark: ${fmt(N)} tasks, ${fmt(IN_FLIGHT)} launches in flight, SQLite file (better-sqlite3 through TypeORM)`);

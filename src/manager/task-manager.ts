@@ -336,8 +336,10 @@ export class TaskManager {
    * tasks wait for a worker, and how many workers the runner's engine knows alive.
    */
   async fleet(): Promise<FleetReport> {
-    const [snapshot, workers] = await Promise.all([this.store.fleet(), this.runner.workers?.() ?? Promise.resolve(null)]);
-    return { ...snapshot, workers, staleAfterMs: this.config.staleAfterMs };
+    // An engine that cannot answer (Redis away) makes the worker count unknown, not the page fail.
+    const workers = this.runner.workers?.().catch((): null => null) ?? Promise.resolve(null);
+    const [snapshot, count] = await Promise.all([this.store.fleet(), workers]);
+    return { ...snapshot, workers: count, staleAfterMs: this.config.staleAfterMs };
   }
 
   /** Reads one task's record from the store, or `null`. */

@@ -48,7 +48,7 @@ describe('BullMQ execution while Redis goes away and comes back', () => {
     expect(error).toBeInstanceOf(QueueUnavailableError);
     expect(error).toMatchObject({ code: 'QUEUE_UNAVAILABLE' });
     const failed = await waitFor(async () => (await web.listTasks({ status: 'FAILED' })).tasks[0], 5_000, 'the refused task\'s record');
-    expect(failed.error).toBe('Could not be queued: Redis did not take the job within 1000 ms');
+    expect(failed.error).toBe('Could not be queued: Redis did not answer within 1000 ms to take the job');
 
     const app = hostApp(web, { kinds: ['report'] });
     const csrf = await csrfFor(app);
@@ -56,6 +56,10 @@ describe('BullMQ execution while Redis goes away and comes back', () => {
     expect(res.status).toBe(503);
     expect(res.body).toEqual({ error: { code: 'QUEUE_UNAVAILABLE', message: 'The task queue is unavailable; try again shortly.' } });
     expect(app.escaped).toEqual([]);
+    // The page and its workers strip still answer: the worker count is unknown, not an error.
+    const fleet = await request(app).get('/tasks/fleet/');
+    expect(fleet.status).toBe(200);
+    expect(fleet.body).toMatchObject({ workers: null });
     await waitFor(() => redisLog.lines.some((line) => line.includes('ECONNREFUSED')), 5_000, 'the outage to be logged');
   });
 

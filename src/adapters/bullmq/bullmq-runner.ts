@@ -121,9 +121,27 @@ export class BullMqRunner implements TaskRunner {
     return this.queueInstance;
   }
 
-  /** Workers attached to the queue, across processes, as Redis knows them. */
+  /**
+   * Workers attached to the queue, across processes, as Redis knows them. Rejects when Redis does
+   * not answer within `enqueueTimeoutMs`: the page asks on every load and must not hang.
+   */
   async workers(): Promise<number> {
-    return this.queue.getWorkersCount();
+    return this.withinTimeout(this.queue.getWorkersCount(), 'count the workers');
+  }
+
+  /** `promise`, or a rejection once `enqueueTimeoutMs` passed (ioredis queues commands while Redis is away). */
+  private async withinTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`Redis did not answer within ${this.options.enqueueTimeoutMs} ms to ${what}`));
+      }, this.options.enqueueTimeoutMs);
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   onCancelSignal(listener: (id: string) => void): void {
@@ -167,18 +185,8 @@ export class BullMqRunner implements TaskRunner {
   async enqueue(job: TaskJob): Promise<void> {
     // The task id is the job id: a job added twice (a retried launch) is one job. A job that
     // Redis takes after the timeout finds its record FAILED and never runs.
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`Redis did not take the job within ${this.options.enqueueTimeoutMs} ms`));
-      }, this.options.enqueueTimeoutMs);
-    });
-    try {
-      const added = this.queue.add(job.taskName, { input: job.input ?? null }, { jobId: job.id, removeOnComplete: true, removeOnFail: 1000 });
-      await Promise.race([added, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const added = this.queue.add(job.taskName, { input: job.input ?? null }, { jobId: job.id, removeOnComplete: true, removeOnFail: 1000 });
+    await this.withinTimeout(added, 'take the job');
   }
 
   async remove(id: string): Promise<boolean> {
