@@ -2,13 +2,14 @@ import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { StablehandTaskRecord } from './task-record-entity.js';
 
 const COLUMNS = ['owner', 'heartbeat_at', 'cancel_requested_at', 'cancel_requested_by'] as const;
-const INDEX = 'IDX_stablehand_task_owner';
 
 /**
  * Adds what several processes on one database need to the bundled task table: the owner of each
- * task, its last heartbeat and a pending cancel request (with who asked), and an index on
- * (owner, status). Columns and index come from the entity's metadata; ones that already exist
- * (tables created by `CreateStablehandTables1732000000000` from this version on) are left alone.
+ * task, its last heartbeat and a pending cancel request (with who asked). No index: every query
+ * on them also filters by id or by status, which the existing indexes serve, and an index
+ * holding the status would cost every status change a second index write. Columns come from the
+ * entity's metadata; ones that already exist (tables created by
+ * `CreateStablehandTables1732000000000` from this version on) are left alone.
  */
 export class AddStablehandOwnership1764600000000 implements MigrationInterface {
   /** Migration name as TypeORM records it. */
@@ -25,8 +26,6 @@ export class AddStablehandOwnership1764600000000 implements MigrationInterface {
       const column = wanted.findColumnByName(name);
       if (column && !table.findColumnByName(name)) await queryRunner.addColumn(table, column);
     }
-    const index = wanted.indices.find((candidate) => candidate.name === INDEX);
-    if (index && !table.indices.some((candidate) => candidate.name === INDEX)) await queryRunner.createIndex(table, index);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -34,7 +33,6 @@ export class AddStablehandOwnership1764600000000 implements MigrationInterface {
     const metadata = queryRunner.connection.getMetadata(StablehandTaskRecord);
     const table = await queryRunner.getTable(metadata.tablePath);
     if (!table) return;
-    if (table.indices.some((candidate) => candidate.name === INDEX)) await queryRunner.dropIndex(table, INDEX);
     for (const name of COLUMNS) if (table.findColumnByName(name)) await queryRunner.dropColumn(table, name);
   }
 }

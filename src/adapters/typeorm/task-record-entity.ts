@@ -77,8 +77,6 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
     // Serves status-filtered pages (status = ? ORDER BY id DESC) without a sort.
     { name: 'IDX_stablehand_task_status', columns: ['status', 'id'] },
     { name: 'IDX_stablehand_task_created_at', columns: ['createdAt'] },
-    // Serves the heartbeat (owner = ? AND status IN ...) and the sweep for silent owners.
-    { name: 'IDX_stablehand_task_owner', columns: ['owner', 'status'] },
   ],
 });
 
