@@ -1,3 +1,3 @@
 // The `stablehand/bullmq` entry point: task execution on BullMQ queues (bullmq is an optional
 // peer dependency, needed only by hosts that import this entry).
-export { BullMqRunner, type BullMqRunnerOptions } from './adapters/bullmq/bullmq-runner.js';
+export { BullMqRunner, type BullMqRunnerOptions, type BullMqJobData } from './adapters/bullmq/bullmq-runner.js';

@@ -26,7 +26,7 @@ export type { TaskRunner, TaskJob, JobExecutor } from './ports/task-runner.js';
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias stays public until it is removed
 export type { TaskRouterManager, TaskListRequest } from './ports/task-manager-port.js';
 export { TaskManager, type CleanupSummary, type StopOptions } from './manager/task-manager.js';
-export { runWorker, type RunWorkerOptions, type WorkerHandle } from './manager/run-worker.js';
+export { runWorker, type RunWorkerOptions, type WorkerHandle, type WorkerLogger } from './manager/run-worker.js';
 export {
   ABANDONED_MESSAGE, type CleanupOptions, type TaskManagerOptions, type TaskManagerConfig,
 } from './manager/task-manager-options.js';

@@ -20,7 +20,15 @@ export interface RunWorkerOptions {
    * Where the worker says it started and stopped.
    * @defaultValue `console`
    */
-  logger?: Pick<Logger, 'warn'> & { info?(message: string): void };
+  logger?: WorkerLogger;
+}
+
+/** Where {@link runWorker} reports. */
+export interface WorkerLogger {
+  /** The signal that stops the worker, and how long it waits for running tasks. */
+  warn: Logger['warn'];
+  /** That the worker started (with its kinds) and stopped; optional. */
+  info?(message: string): void;
 }
 
 /** A running worker. */

@@ -52,7 +52,8 @@ const OPTION_KEYS: KeySet<BullMqRunnerOptions> = {
 };
 
 /** What a job carries in Redis: the task's input (its id is the BullMQ job id, its kind the job name). */
-interface JobData {
+export interface BullMqJobData {
+  /** The input given to `launch()`, or `null`. */
   input: JsonValue | null;
 }
 
@@ -75,8 +76,8 @@ export class BullMqRunner implements TaskRunner {
       this.options.logger.error(`[stablehand] BullMQ queue "${this.options.queueName}": ${errorMessage(error)} (${this.connectionErrors} error(s) so far)`);
     }
   };
-  private queueInstance: Queue<JobData> | null = null;
-  private worker: Worker<JobData> | null = null;
+  private queueInstance: Queue<BullMqJobData> | null = null;
+  private worker: Worker<BullMqJobData> | null = null;
   private signals: QueueEventsProducer | null = null;
   private events: QueueEvents | null = null;
   private cancelListener: ((id: string) => void) | null = null;
@@ -113,9 +114,9 @@ export class BullMqRunner implements TaskRunner {
   }
 
   /** The BullMQ queue, for the host's own monitoring (bull-board, metrics). */
-  get queue(): Queue<JobData> {
+  get queue(): Queue<BullMqJobData> {
     if (!this.queueInstance) {
-      this.queueInstance = new Queue<JobData>(this.options.queueName, { connection: this.options.connection, prefix: this.options.prefix });
+      this.queueInstance = new Queue<BullMqJobData>(this.options.queueName, { connection: this.options.connection, prefix: this.options.prefix });
       this.queueInstance.on('error', this.onError);
     }
     return this.queueInstance;
@@ -168,11 +169,11 @@ export class BullMqRunner implements TaskRunner {
       });
       await this.events.waitUntilReady();
     }
-    const processor = async (job: Job<JobData>): Promise<void> => {
+    const processor = async (job: Job<BullMqJobData>): Promise<void> => {
       if (job.id === undefined) return;
       await execute({ id: job.id, taskName: job.name, input: job.data.input ?? undefined } satisfies TaskJob);
     };
-    this.worker = new Worker<JobData>(this.options.queueName, processor, {
+    this.worker = new Worker<BullMqJobData>(this.options.queueName, processor, {
       connection: this.options.connection,
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
