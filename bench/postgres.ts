@@ -15,8 +15,8 @@ import { createRequire } from 'node:module';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 // The built package, as a host runs it (`npm run bench:postgres` builds it first).
-import { ModelTrackingTaskManager, stablehandEntities, stablehandMigrations } from '../dist/index.js';
-import { fmt, median } from './support.js';
+import { stablehandEntities, stablehandMigrations } from '../dist/index.js';
+import { fmt, median, runLibrary, type LibraryRun } from './support.js';
 
 const URL = process.env.STABLEHAND_TEST_POSTGRES_URL;
 const SCHEMA = 'sh_bench';
@@ -67,45 +67,9 @@ async function floor(pool: PgPool): Promise<number> {
   return N / ((performance.now() - started) / 1000);
 }
 
-interface LibraryRun {
-  rate: number;
-  launchP50: number;
-}
-
 async function library(dataSource: DataSource, pool: PgPool): Promise<LibraryRun> {
   await empty(pool);
-  const manager = new ModelTrackingTaskManager({ dataSource, concurrency: 64 });
-  manager.define('bench', {
-    label: 'Bench task',
-    run: ({ progress }) => {
-      progress(50);
-      return { ok: true };
-    },
-  });
-  await manager.start();
-  let finished = 0;
-  manager.on('cleanup', () => {
-    finished++;
-  });
-  const started = performance.now();
-  let launched = 0;
-  const latencies: number[] = [];
-  const worker = async () => {
-    while (launched < N) {
-      launched++;
-      const begun = performance.now();
-      await manager.launch('bench');
-      latencies.push(performance.now() - begun);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  // Counting rows is not free, so the database is asked only once every task has cleaned up; the
-  // count sees committed rows only.
-  while (finished < N) await new Promise((resolve) => setTimeout(resolve, 1));
-  while ((await terminalCount(pool)) < N) await new Promise((resolve) => setTimeout(resolve, 1));
-  const rate = N / ((performance.now() - started) / 1000);
-  await manager.stop();
-  return { rate, launchP50: median(latencies) };
+  return runLibrary(dataSource, N, IN_FLIGHT, () => terminalCount(pool));
 }
 
 async function terminalCount(pool: PgPool): Promise<number> {

@@ -9,8 +9,7 @@
  * - their ratio, and heap growth across 100,000 finished tasks.
  */
 // The built package, as a host runs it (`npm run bench` builds it first).
-import { ModelTrackingTaskManager } from '../dist/index.js';
-import { fmt, freshDataSource, median } from './support.js';
+import { fmt, freshDataSource, median, runLibrary, type LibraryRun } from './support.js';
 
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
 const IN_FLIGHT = 1_000;
@@ -64,49 +63,14 @@ async function floor(): Promise<number> {
   return rate;
 }
 
-interface LibraryRun {
-  rate: number;
-  launchP50: number;
-}
-
 async function library(tasks: number, onProgress?: (done: number) => void): Promise<LibraryRun> {
   const dataSource = await freshDataSource('library');
-  const manager = new ModelTrackingTaskManager({ dataSource, concurrency: 64 });
-  manager.define('bench', {
-    label: 'Bench task',
-    run: ({ progress }) => {
-      progress(50);
-      return { ok: true };
-    },
-  });
-  await manager.start();
-  let finished = 0;
-  manager.on('cleanup', () => {
-    finished++;
-    if (onProgress && finished % 10_000 === 0) onProgress(finished);
-  });
-  const started = performance.now();
-  let launched = 0;
-  const latencies: number[] = [];
-  const worker = async () => {
-    while (launched < tasks) {
-      launched++;
-      const begun = performance.now();
-      await manager.launch('bench');
-      latencies.push(performance.now() - begun);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   const terminal = async () => Number((await dataSource.query<{ n: number | string }[]>(
     "SELECT COUNT(*) AS n FROM stablehand_task WHERE status IN ('DONE', 'FAILED', 'CANCELLED')",
   ))[0].n);
-  // Counting rows is not free, so the database is asked only once every task has cleaned up.
-  while (finished < tasks) await new Promise((resolve) => setTimeout(resolve, 1));
-  while ((await terminal()) < tasks) await new Promise((resolve) => setTimeout(resolve, 1));
-  const rate = tasks / ((performance.now() - started) / 1000);
-  await manager.stop();
+  const run = await runLibrary(dataSource, tasks, IN_FLIGHT, terminal, onProgress);
   await dataSource.destroy();
-  return { rate, launchP50: median(latencies) };
+  return run;
 }
 
 function heapMb(): number {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { stablehandEntities, stablehandMigrations } from '../dist/index.js';
+import { ModelTrackingTaskManager, stablehandEntities, stablehandMigrations } from '../dist/index.js';
 
 // One directory per process, removed on exit: a listener per data source would trip Node's
 // too-many-listeners warning.
@@ -41,4 +41,53 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** What one library run measured. */
+export interface LibraryRun {
+  rate: number;
+  launchP50: number;
+}
+
+/**
+ * The library side of a write-path benchmark: `tasks` launches through a ModelTrackingTaskManager
+ * on `dataSource`, at most `inFlight` at once, each task reporting progress once and returning a
+ * small result, timed until `terminalCount()` (committed terminal records) reaches `tasks`.
+ */
+export async function runLibrary(
+  dataSource: DataSource, tasks: number, inFlight: number, terminalCount: () => Promise<number>, onProgress?: (done: number) => void,
+): Promise<LibraryRun> {
+  const manager = new ModelTrackingTaskManager({ dataSource, concurrency: 64 });
+  manager.define('bench', {
+    label: 'Bench task',
+    run: ({ progress }) => {
+      progress(50);
+      return { ok: true };
+    },
+  });
+  await manager.start();
+  let finished = 0;
+  manager.on('cleanup', () => {
+    finished++;
+    if (onProgress && finished % 10_000 === 0) onProgress(finished);
+  });
+  const started = performance.now();
+  let launched = 0;
+  const latencies: number[] = [];
+  const worker = async () => {
+    while (launched < tasks) {
+      launched++;
+      const begun = performance.now();
+      await manager.launch('bench');
+      latencies.push(performance.now() - begun);
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  // Counting rows is not free, so the database is asked only once every task has cleaned up; the
+  // count sees committed rows only.
+  while (finished < tasks) await new Promise((resolve) => setTimeout(resolve, 1));
+  while ((await terminalCount()) < tasks) await new Promise((resolve) => setTimeout(resolve, 1));
+  const rate = tasks / ((performance.now() - started) / 1000);
+  await manager.stop();
+  return { rate, launchP50: median(latencies) };
 }
