@@ -34,7 +34,10 @@ export interface TaskRecord {
    * distributed queue. Only the owner may change an owned record.
    */
   owner: string | null;
-  /** When the owner last showed it is alive; a task whose owner stops beating is taken back. */
+  /**
+   * When the owner last showed it is alive; `null` before the first heartbeat, when the creation
+   * counts instead. A task whose owner stops beating is taken back.
+   */
   heartbeatAt: Date | null;
   /** When someone asked to cancel the task; the owner acknowledges by ending it CANCELLED. */
   cancelRequestedAt: Date | null;

@@ -73,7 +73,8 @@ export class Liveness {
     const records = atStart ? await this.store.listOwnedByOthers('') : await this.store.listOwnedByOthers(self, silentSince);
     for (const record of records) {
       if (record.owner === null || this.executor.active.has(record.id)) continue;
-      const silent = record.heartbeatAt === null || record.heartbeatAt < silentSince;
+      const lastSign = record.heartbeatAt ?? record.createdAt;
+      const silent = lastSign === null || lastSign < silentSince;
       if (atStart && this.config.reconcileOnStart && ownerIsGone(record.owner, self)) {
         await this.takeBack(record, this.config.abandonedMessage, now);
       } else if (silent) {

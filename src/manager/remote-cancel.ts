@@ -36,7 +36,7 @@ export async function cancelElsewhere(
     record = unfinished(id, await store.get(id));
   }
   const silentSince = now.getTime() - config.staleAfterMs;
-  if (record.owner !== null && (ownerIsGone(record.owner, self) || (record.heartbeatAt?.getTime() ?? 0) < silentSince)) {
+  if (record.owner !== null && (ownerIsGone(record.owner, self) || ((record.heartbeatAt ?? record.createdAt)?.getTime() ?? 0) < silentSince)) {
     const patch = { ...ended(record, now, 'Cancelled — its worker had stopped'), cancelRequestedAt: now, cancelRequestedBy: by, cleanedUp: true };
     if (await store.takeOver(id, record.owner, record.heartbeatAt, patch)) return { id, status: 'CANCELLED' };
     // It beat again, or ended, meanwhile: it is looked at once more below.

@@ -278,7 +278,8 @@ export class TaskManager {
       cleanedUp: false, createdAt: now, startedAt: null, updatedAt: now, completedAt: null, failedAt: null, duration: null,
       // On an in-process runner the launcher holds the task until it ends; a distributed one
       // leaves it to whichever worker claims it.
-      owner, heartbeatAt: owner === null ? null : now, cancelRequestedAt: null, cancelRequestedBy: null,
+      // No heartbeat yet: until the first, the creation counts as the last sign of life.
+      owner, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
     };
   }
 

@@ -82,7 +82,7 @@ export interface RecordStore {
   heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport>;
   /**
    * Unfinished records held by an owner other than `except`; with `silentSince`, only those whose
-   * last heartbeat is older than it (or missing).
+   * last sign of life (their heartbeat, or their creation before the first) is older than it.
    */
   listOwnedByOthers(except: string, silentSince?: Date): Promise<TaskRecord[]>;
   /**

@@ -105,7 +105,8 @@ export function toTaskSummary(record: TaskRecord): TaskSummaryJson {
     progress: progressPercent(record.progress),
     message: record.message ?? null,
     owner: record.owner ?? null,
-    heartbeat_at: isoOrNull(record.heartbeatAt),
+    // Before its first heartbeat, a held task's creation is its last sign of life.
+    heartbeat_at: isoOrNull(record.heartbeatAt ?? (record.owner === null ? null : record.createdAt)),
     cancel_requested_at: isoOrNull(record.cancelRequestedAt),
   };
 }

@@ -417,7 +417,9 @@ export function recordStoreContract(fixture: StoreFixture): void {
         const mine = await held('w1');
         const old = await held('w2');
         const fresh = await held('w3', { heartbeatAt: at(10_000) });
-        const neverBeat = await held('w2', { heartbeatAt: null });
+        // Before its first heartbeat a record's creation is its last sign of life.
+        const neverBeat = await held('w2', { heartbeatAt: null, createdAt: at(-2) });
+        const newborn = await held('w2', { heartbeatAt: null, createdAt: at(10_000) });
         const atCutoff = await held('w4', { heartbeatAt: at(5000) });
         const justBefore = await held('w4', { heartbeatAt: at(4999) });
         const oldRunning = await running('w3');
@@ -427,7 +429,7 @@ export function recordStoreContract(fixture: StoreFixture): void {
         await write(ended.id, terminal('FAILED', at(1000), { error: 'x' }));
 
         const others = await store.listOwnedByOthers('w1');
-        expect(sorted(others.map((record) => record.id))).toEqual(sorted([old.id, fresh.id, neverBeat.id, atCutoff.id, justBefore.id, oldRunning.id]));
+        expect(sorted(others.map((record) => record.id))).toEqual(sorted([old.id, fresh.id, neverBeat.id, newborn.id, atCutoff.id, justBefore.id, oldRunning.id]));
         for (const record of others) expect(record).toEqual(await store.get(record.id));
 
         const silent = await store.listOwnedByOthers('w1', at(5000));

@@ -70,7 +70,8 @@ export class MemoryRecordStore implements RecordStore {
     const found: TaskRecord[] = [];
     for (const record of this.records.values()) {
       if (isTerminalStatus(record.status) || record.owner === null || record.owner === except) continue;
-      if (silentSince && record.heartbeatAt && record.heartbeatAt >= silentSince) continue;
+      const lastSign = record.heartbeatAt ?? record.createdAt;
+      if (silentSince && lastSign && lastSign >= silentSince) continue;
       found.push(structuredClone(record));
     }
     return Promise.resolve(found);
@@ -100,7 +101,8 @@ export class MemoryRecordStore implements RecordStore {
       if (!instance) instances.set(record.owner, (instance = { id: record.owner, heartbeatAt: null, running: 0, queued: 0 }));
       if (record.status === 'RUNNING') instance.running++;
       else instance.queued++;
-      if (record.heartbeatAt && (!instance.heartbeatAt || record.heartbeatAt > instance.heartbeatAt)) instance.heartbeatAt = record.heartbeatAt;
+      const lastSign = record.heartbeatAt ?? record.createdAt;
+      if (lastSign && (!instance.heartbeatAt || lastSign > instance.heartbeatAt)) instance.heartbeatAt = lastSign;
     }
     return Promise.resolve({ instances: busiestFirst([...instances.values()]), waiting });
   }

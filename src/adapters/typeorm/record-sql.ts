@@ -77,6 +77,7 @@ export class RecordSql {
   private readonly selectList: string;
   private readonly id: string;
   private readonly status: string;
+  private readonly createConstants: { bound: MappedColumn[]; columns: MappedColumn[]; values: string } | null;
 
   constructor(dataSource: DataSource, readonly mapping: RecordMapping, readonly locks: LockTable | null) {
     this.dialect = DIALECTS[driverKindOf(dataSource)];
@@ -89,6 +90,7 @@ export class RecordSql {
     this.selectList = this.insertKeys.map((key) => `${this.col(key).sql} AS ${this.driver.escape(key)}`).join(', ');
     this.id = this.col('id').sql;
     this.status = this.col('status').sql;
+    this.createConstants = this.constantsOfCreate();
   }
 
   /** Whether a logical key is stored. */
@@ -101,11 +103,15 @@ export class RecordSql {
    * taking a window spares the caller a slice per chunk.
    */
   insert(records: readonly TaskRecord[], offset = 0, count = records.length): SqlStatement {
-    const sql = this.text(`insert:${count}`, () => {
-      const columns = this.createColumns.map((column) => column.sql).join(', ');
-      return `INSERT INTO ${this.mapping.table} (${columns}) VALUES ${this.rows(count, this.createColumns.length)}`;
+    // A launch's record is PENDING and not cleaned up: those two are written as constants, which
+    // spares binding them per row. Other records (a store used directly) bind every column.
+    const fixed = this.createConstants !== null && startsFresh(records, offset, count) ? this.createConstants : null;
+    const columns = fixed ? fixed.bound : this.createColumns;
+    const sql = this.text(`insert:${fixed ? 'fresh' : 'any'}:${count}`, () => {
+      const names = [...columns, ...(fixed ? fixed.columns : [])].map((column) => column.sql).join(', ');
+      const rows = fixed ? this.rows(count, columns.length, fixed.values) : this.rows(count, columns.length);
+      return `INSERT INTO ${this.mapping.table} (${names}) VALUES ${rows}`;
     });
-    const columns = this.createColumns;
     const params: unknown[] = new Array(count * columns.length);
     let index = 0;
     for (let i = offset; i < offset + count; i++) {
@@ -254,12 +260,23 @@ export class RecordSql {
     };
   }
 
+  /**
+   * A record's last sign of life, as SQL: its heartbeat, or its creation before the first beat
+   * (a launch does not write a heartbeat, sparing a column per insert). Only where both columns
+   * store dates alike can one stand in for the other.
+   */
+  private lastSignOfLife(): string {
+    const heartbeat = this.col('heartbeatAt');
+    const created = this.mapping.columns.get('createdAt');
+    return created?.kind === heartbeat.kind ? `COALESCE(${heartbeat.sql}, ${created.sql})` : heartbeat.sql;
+  }
+
   /** Unfinished records counted by owner and status, with each owner's latest heartbeat. */
   fleet(): SqlStatement {
     const owner = this.col('owner').sql;
     const q = (name: string) => this.driver.escape(name);
     return {
-      sql: `SELECT ${owner} AS ${q('owner')}, ${this.status} AS ${q('status')}, MAX(${this.col('heartbeatAt').sql}) AS ${q('heartbeatAt')}, ` +
+      sql: `SELECT ${owner} AS ${q('owner')}, ${this.status} AS ${q('status')}, MAX(${this.lastSignOfLife()}) AS ${q('heartbeatAt')}, ` +
         `COUNT(*) AS ${q('n')} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}) ` +
         `GROUP BY ${owner}, ${this.status}`,
       params: this.statusValues(ACTIVE_STATUSES),
@@ -277,7 +294,7 @@ export class RecordSql {
   ownedByOthers(except: string, silentSince: Date | undefined): SqlStatement {
     let index = 0;
     const owner = this.col('owner').sql;
-    const heartbeat = this.col('heartbeatAt').sql;
+    const heartbeat = this.lastSignOfLife();
     const where = [
       `${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
       `${owner} IS NOT NULL`, `${owner} <> ${this.dialect.placeholder(++index)}`,
@@ -482,9 +499,32 @@ export class RecordSql {
     return this.locks;
   }
 
-  private rows(count: number, width: number): string {
+  private rows(count: number, width: number, constants = ''): string {
     let index = 0;
-    return Array.from({ length: count }, () => `(${Array.from({ length: width }, () => this.dialect.placeholder(++index)).join(', ')})`).join(', ');
+    const tail = constants ? `, ${constants}` : '';
+    return Array.from({ length: count }, () => `(${Array.from({ length: width }, () => this.dialect.placeholder(++index)).join(', ')}${tail})`).join(', ');
+  }
+
+  /**
+   * The status and cleanup columns of a new record as SQL constants (PENDING, not cleaned up), or
+   * null when their stored forms cannot be written as plain literals.
+   */
+  private constantsOfCreate(): { bound: MappedColumn[]; columns: MappedColumn[]; values: string } | null {
+    // SQLite only, where the write path is measured against raw SQL: it takes any literal for any
+    // column, while PostgreSQL refuses an integer literal for a boolean column.
+    if (this.dialect.updateMany !== 'values') return null;
+    const status = this.col('status');
+    const cleanedUp = this.mapping.columns.get('cleanedUp');
+    const constants: [MappedColumn, unknown][] = [[status, this.mapping.toDbStatus.PENDING]];
+    if (cleanedUp && this.createColumns.includes(cleanedUp)) constants.push([cleanedUp, this.encode('cleanedUp', false)]);
+    const values: string[] = [];
+    for (const [, value] of constants) {
+      const literal = sqlLiteral(value);
+      if (literal === null) return null;
+      values.push(literal);
+    }
+    const fixed = new Set(constants.map(([column]) => column));
+    return { bound: this.createColumns.filter((column) => !fixed.has(column)), columns: constants.map(([column]) => column), values: values.join(', ') };
   }
 
   private text(shape: string, build: () => string): string {
@@ -492,4 +532,21 @@ export class RecordSql {
     if (sql === undefined) this.texts.set(shape, (sql = build()));
     return sql;
   }
+}
+
+/** Whether every record of the window is as a launch creates it: PENDING, not cleaned up. */
+function startsFresh(records: readonly TaskRecord[], offset: number, count: number): boolean {
+  for (let i = offset; i < offset + count; i++) if (records[i].status !== 'PENDING' || records[i].cleanedUp !== false) return false;
+  return true;
+}
+
+/**
+ * A value as an SQL literal: numbers, booleans and strings (quotes doubled); null for anything
+ * else, and for a string with a backslash (MySQL reads it as an escape).
+ */
+function sqlLiteral(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (typeof value === 'string' && !value.includes('\\')) return `'${value.replace(/'/g, "''")}'`;
+  return null;
 }
