@@ -26,7 +26,33 @@ export interface FleetReport extends FleetSnapshot {
   staleAfterMs: number;
 }
 
-/** Instances in the order the page lists them: most tasks first, then by id. */
-export function busiestFirst(instances: FleetInstance[]): FleetInstance[] {
-  return instances.sort((a, b) => b.running + b.queued - (a.running + a.queued) || a.id.localeCompare(b.id));
+/**
+ * Silence after which an instance's tasks are taken back, and the page reads it "not responding",
+ * unless the manager's `staleAfterMs` says otherwise.
+ */
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+
+/** Builds a {@link FleetSnapshot} from unfinished records, one or counted many at a time: every store's fleet(). */
+export class FleetTally {
+  private readonly instances = new Map<string, FleetInstance>();
+  private waiting = 0;
+
+  /** Counts `count` unfinished records of `owner` in `status`, last alive at `lastSign`. */
+  add(owner: string | null, status: 'PENDING' | 'RUNNING', count: number, lastSign: Date | null): void {
+    if (owner === null) {
+      if (status === 'PENDING') this.waiting += count;
+      return;
+    }
+    let instance = this.instances.get(owner);
+    if (!instance) this.instances.set(owner, (instance = { id: owner, heartbeatAt: null, running: 0, queued: 0 }));
+    if (status === 'RUNNING') instance.running += count;
+    else instance.queued += count;
+    if (lastSign && (!instance.heartbeatAt || lastSign > instance.heartbeatAt)) instance.heartbeatAt = lastSign;
+  }
+
+  /** The snapshot, instances busiest first, then by id. */
+  snapshot(): FleetSnapshot {
+    const instances = [...this.instances.values()].sort((a, b) => b.running + b.queued - (a.running + a.queued) || a.id.localeCompare(b.id));
+    return { instances, waiting: this.waiting };
+  }
 }

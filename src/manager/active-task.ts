@@ -24,8 +24,6 @@ export class ActiveTask {
    * writes it so); otherwise the start claims it.
    */
   held = false;
-  /** Set when another process took the task over: nothing more is written or emitted for it. */
-  lost = false;
   startedAt: Date | null = null;
   abortCause: AbortCause | null = null;
   lastProgressWrite = Number.NEGATIVE_INFINITY;

@@ -62,11 +62,6 @@ export class TaskExecutor {
     this.owner = store.tracksOwners ? this.config.instanceId : undefined;
   }
 
-  /** Whether a handler is still running (or being given its grace). */
-  get busy(): boolean {
-    return this.executions.size > 0;
-  }
-
   /**
    * Waits up to `graceMs` for running handlers, then records the ones still running as FAILED
    * (or CANCELLED, when a cancel was under way) and aborts their signals.
@@ -110,7 +105,6 @@ export class TaskExecutor {
       `[stablehand] task ${id} is no longer held by this process (${this.config.instanceId}): another process took it over ` +
       'or ended it; its handler here is aborted and its outcome will not be recorded',
     );
-    task.lost = true;
     task.clearTimers();
     task.pendingProgress = null;
     task.status = 'FAILED';

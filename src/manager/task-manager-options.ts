@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
+import { DEFAULT_STALE_AFTER_MS } from '../core/fleet.js';
 import type { JsonValue } from '../core/types.js';
 import type { RecordStore } from '../ports/record-store.js';
 import type { Logger } from '../core/logger.js';
@@ -195,7 +196,7 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions, extraKeys
     throw new ConfigurationError('instanceId must be a non-empty string of at most 255 characters.');
   }
   const heartbeatIntervalMs = checkMs('heartbeatIntervalMs', options.heartbeatIntervalMs ?? 5000, 10);
-  const staleAfterMs = checkMs('staleAfterMs', options.staleAfterMs ?? 30_000, 1);
+  const staleAfterMs = checkMs('staleAfterMs', options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS, 1);
   if (staleAfterMs < 2 * heartbeatIntervalMs) {
     throw new ConfigurationError(`staleAfterMs must be at least twice heartbeatIntervalMs (${heartbeatIntervalMs} ms); got ${staleAfterMs}.`);
   }

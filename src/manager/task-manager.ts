@@ -70,6 +70,11 @@ export class TaskManager {
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
   private liveness: Liveness | null = null;
+  // A cancel another process asked for (its record says who and when): found by the heartbeat,
+  // or signalled by the runner. A task that ended meanwhile needs nothing.
+  private readonly cancelAskedElsewhere = (id: string): void => {
+    this.cancelHere(id).catch(() => undefined);
+  };
 
   /**
    * Checks the options (a `ConfigurationError` names a bad or unknown one); nothing runs until
@@ -151,7 +156,7 @@ export class TaskManager {
     this.executor.open(store);
     if (store.tracksOwners) {
       runningHereAs(this.config.instanceId);
-      this.liveness = new Liveness(this.config, store, this.executor, (id) => void this.cancelHere(id).catch(() => undefined));
+      this.liveness = new Liveness(this.config, store, this.executor, this.cancelAskedElsewhere);
       if (this.config.reconcileOnStart) {
         // Records nobody holds were left by a version before owners: RUNNING ones are surely
         // orphans, and PENDING ones too when this app runs its tasks in process (on a
@@ -164,7 +169,7 @@ export class TaskManager {
     } else if (this.config.reconcileOnStart) {
       await store.abandonActive(this.config.abandonedMessage, this.config.now());
     }
-    this.runner.onCancelSignal?.((id) => void this.cancelHere(id).catch(() => undefined));
+    this.runner.onCancelSignal?.(this.cancelAskedElsewhere);
     await this.runner.start(this.executor.execute);
     if (this.config.cleanupIntervalMs > 0) {
       this.cleanupTimer = setInterval(() => {

@@ -2,6 +2,7 @@ import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPa
 import { renderTaskDetail } from './detail-template.js';
 import { normaliseBasePath } from './escape.js';
 import { etagFor, ifNoneMatchHits } from './etag.js';
+import { DEFAULT_STALE_AFTER_MS } from '../core/fleet.js';
 import { TaskRouterHttpError, classifyError } from './http-error.js';
 import { renderTaskPage, taskUrl, type CsrfClientSetup } from './page-template.js';
 import type { ResolvedTaskUiOptions, TaskRouterAction } from './router-options.js';
@@ -11,9 +12,6 @@ import { parseStatusQuery } from './status-query.js';
 import type { TaskRouterManager } from '../ports/task-manager-port.js';
 import { STATUS_CHANGING_EVENTS } from './manager-check.js';
 import { toFleetJson, toStatusJson, toTaskDetail, toTaskSummary, type FleetJson, type RunResponseJson, type CancelResponseJson } from './task-view.js';
-
-// What a manager that does not say uses: the engine's default (TaskManagerOptions.staleAfterMs).
-const DEFAULT_STALE_AFTER_MS = 30_000;
 
 /**
  * A request as the framework-free core sees it. A web framework adapter builds one per request;

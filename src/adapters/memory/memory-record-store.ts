@@ -2,7 +2,7 @@ import { TaskConflictError } from '../../core/errors.js';
 import type { ListQuery, TaskPage } from '../../core/list-query.js';
 import type { RecordPatch, TaskRecord } from '../../core/record.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
-import { busiestFirst, type FleetInstance, type FleetSnapshot } from '../../core/fleet.js';
+import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
 import { changeMayLand } from '../../core/write-fence.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 
@@ -89,23 +89,13 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   fleet(): Promise<FleetSnapshot> {
-    const instances = new Map<string, FleetInstance>();
-    let waiting = 0;
+    const tally = new FleetTally();
     for (const record of this.records.values()) {
-      if (isTerminalStatus(record.status)) continue;
-      if (record.owner === null) {
-        if (record.status === 'PENDING') waiting++;
-        continue;
-      }
-      let instance = instances.get(record.owner);
-      if (!instance) instances.set(record.owner, (instance = { id: record.owner, heartbeatAt: null, running: 0, queued: 0 }));
-      if (record.status === 'RUNNING') instance.running++;
-      else instance.queued++;
-      const lastSign = record.heartbeatAt ?? record.createdAt;
-      if (lastSign && (!instance.heartbeatAt || lastSign > instance.heartbeatAt)) instance.heartbeatAt = lastSign;
+      if (record.status === 'PENDING' || record.status === 'RUNNING') tally.add(record.owner, record.status, 1, record.heartbeatAt ?? record.createdAt);
     }
-    return Promise.resolve({ instances: busiestFirst([...instances.values()]), waiting });
+    return Promise.resolve(tally.snapshot());
   }
+
 
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void {
     const record = this.records.get(id);

@@ -6,7 +6,7 @@ import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
-import { busiestFirst, type FleetInstance, type FleetSnapshot } from '../../core/fleet.js';
+import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { RecordSql, type LockTable } from './record-sql.js';
@@ -133,27 +133,18 @@ export class TypeOrmRecordStore implements RecordStore {
 
   async fleet(): Promise<FleetSnapshot> {
     const sql = this.sql;
-    if (!sql.tracksOwners) return { instances: [], waiting: 0 };
+    const tally = new FleetTally();
+    if (!sql.tracksOwners) return tally.snapshot();
     const { sql: text, params } = sql.fleet();
-    const instances = new Map<string, FleetInstance>();
-    let waiting = 0;
     for (const row of await this.executor.read(text, params)) {
       const status = sql.mapping.fromDbStatus.get(String(row.status));
-      const count = Number(row.n);
-      if (row.owner === null || row.owner === undefined) {
-        if (status === 'PENDING') waiting += count;
-        continue;
-      }
-      const id = stringOf(row.owner);
-      let instance = instances.get(id);
-      if (!instance) instances.set(id, (instance = { id, heartbeatAt: null, running: 0, queued: 0 }));
-      if (status === 'RUNNING') instance.running += count;
-      else instance.queued += count;
-      const beat = sql.decodeHeartbeat(row.heartbeatAt);
-      if (beat && (!instance.heartbeatAt || beat > instance.heartbeatAt)) instance.heartbeatAt = beat;
+      if (status !== 'PENDING' && status !== 'RUNNING') continue;
+      const owner = row.owner === null || row.owner === undefined ? null : stringOf(row.owner);
+      tally.add(owner, status, Number(row.n), sql.decodeHeartbeat(row.heartbeatAt));
     }
-    return { instances: busiestFirst([...instances.values()]), waiting };
+    return tally.snapshot();
   }
+
 
   async takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): Promise<boolean> {
     const sql = this.sql;
