@@ -43,7 +43,31 @@ export interface TaskRecord {
   cancelRequestedAt: Date | null;
   /** Who asked to cancel it, as `formatUser` rendered them. */
   cancelRequestedBy: JsonValue | null;
+  /**
+   * The attempt under way, or the last one made, from 1; `null` reads as 1 once the task started
+   * (only kinds with several `attempts` write it, from their first start).
+   */
+  attempt: number | null;
+  /** How many attempts the task's kind allows; `null` reads as 1. */
+  maxAttempts: number | null;
+  /** While a task waits between attempts (PENDING): when the next one is due. */
+  retryAt: Date | null;
+  /** The error of each failed attempt, oldest first (at most {@link MAX_ATTEMPT_ERRORS}). */
+  attemptErrors: AttemptError[] | null;
 }
+
+/** Why one attempt of a task failed: an entry of {@link TaskRecord.attemptErrors}. */
+export interface AttemptError {
+  /** The attempt's number, from 1. */
+  attempt: number;
+  /** Its error message. */
+  error: string;
+  /** When it failed, as an ISO 8601 text. */
+  at: string;
+}
+
+/** How many failed attempts a record keeps (the latest ones); the first is always kept too. */
+export const MAX_ATTEMPT_ERRORS = 20;
 
 /** The logical keys of a {@link TaskRecord}: the left-hand side of a fieldMap. */
 export type RecordKey = keyof TaskRecord;
@@ -52,7 +76,7 @@ export type RecordKey = keyof TaskRecord;
 export const RECORD_KEYS: readonly RecordKey[] = [
   'id', 'taskName', 'label', 'status', 'message', 'progress', 'user', 'affected', 'input', 'result',
   'error', 'cleanedUp', 'createdAt', 'startedAt', 'updatedAt', 'completedAt', 'failedAt', 'duration',
-  'owner', 'heartbeatAt', 'cancelRequestedAt', 'cancelRequestedBy',
+  'owner', 'heartbeatAt', 'cancelRequestedAt', 'cancelRequestedBy', 'attempt', 'maxAttempts', 'retryAt', 'attemptErrors',
 ];
 
 /** The fields one write changes. Only keys present are written. */

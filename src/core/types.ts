@@ -1,7 +1,7 @@
 import type { TaskStatus } from './status.js';
 
 /** The lifecycle events, in the order a task emits them. */
-export const LIFECYCLE_EVENTS = ['create', 'start', 'progress', 'complete', 'fail', 'cancel', 'cleanup'] as const;
+export const LIFECYCLE_EVENTS = ['create', 'start', 'progress', 'retry', 'complete', 'fail', 'cancel', 'cleanup'] as const;
 
 /** Names of the lifecycle events, in the order a task emits them. */
 export type LifecycleEventName = (typeof LIFECYCLE_EVENTS)[number];
@@ -52,6 +52,10 @@ export interface LifecyclePayload {
   failedAt?: Date;
   /** Set on `cleanup`: the task's locks and in-memory state are gone. */
   cleanedUp?: boolean;
+  /** The attempt that started (`start`) or failed (`retry`), from 1; set when the kind has several. */
+  attempt?: number;
+  /** Set on `retry`: when the next attempt is due. */
+  retryAt?: Date;
   [extra: string]: unknown;
 }
 
@@ -96,7 +100,28 @@ export interface TaskDefinition<Input extends JsonValue | undefined = JsonValue 
    * @defaultValue the manager's `defaultTimeoutMs` (none)
    */
   timeoutMs?: number;
+  /**
+   * How many times the task may run: a throw, a timeout, or the death of the process running it
+   * ends an attempt, and another starts after `backoff` while attempts remain. The record keeps
+   * the attempt number and each failed attempt's error. Same meaning as BullMQ's job option.
+   * @defaultValue 1
+   */
+  attempts?: number;
+  /**
+   * The wait before each retry, as in BullMQ: milliseconds, or `{ type: 'fixed', delay }`, or
+   * `{ type: 'exponential', delay }` (`delay`, then twice, four times as long...).
+   * @defaultValue 0
+   */
+  backoff?: RetryBackoff;
 }
+
+/** The wait before a retry: see {@link TaskDefinition.backoff}. */
+export type RetryBackoff = number | {
+  /** `fixed` waits `delay` each time; `exponential` waits `delay × 2^(retry − 1)`. */
+  type: 'fixed' | 'exponential';
+  /** Milliseconds. */
+  delay: number;
+};
 
 /** Options of one `launch()` call. */
 export interface LaunchOptions {

@@ -9,6 +9,6 @@ import type { RecordPatch, TaskRecord } from './record.js';
 export function changeMayLand(record: Pick<TaskRecord, 'status' | 'owner'>, patch: RecordPatch, owner: string | undefined): boolean {
   if (record.status !== 'PENDING' && record.status !== 'RUNNING') return false;
   if (owner === undefined) return true;
-  if ('owner' in patch) return record.status === 'PENDING' && (record.owner === null || record.owner === owner);
+  if ('owner' in patch && patch.owner !== null) return record.status === 'PENDING' && (record.owner === null || record.owner === owner);
   return record.owner === owner;
 }

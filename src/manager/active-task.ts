@@ -1,5 +1,7 @@
 import { isTerminalStatus, type TaskStatus } from '../core/status.js';
+import type { AttemptError } from '../core/record.js';
 import type { ProgressPayload, TaskDefinition } from '../core/types.js';
+import type { JobOutcome } from '../ports/task-runner.js';
 
 /** Why a running handler's signal was aborted. */
 export type AbortCause = 'cancel' | 'timeout' | 'stop' | 'lost';
@@ -34,6 +36,12 @@ export class ActiveTask {
   /** Resolves the runner slot early when a handler ignores its aborted signal past the grace. */
   releaseSlot: (() => void) | null = null;
   graceTimer: NodeJS.Timeout | null = null;
+  /** The attempt this object runs (or waits to run), from 1; each attempt gets its own object. */
+  attempt = 1;
+  /** The errors of the task's earlier attempts, as its record keeps them. */
+  attemptErrors: AttemptError[] | null = null;
+  /** Set when this attempt failed and another follows: what the runner is told once the slot frees. */
+  retry: Promise<JobOutcome> | null = null;
 
   constructor(
     readonly id: string,
@@ -66,6 +74,20 @@ export class ActiveTask {
     this.abortCause = cause;
     this.abortReason = reason;
     this.controller?.abort(reason);
+  }
+
+  /** How many attempts the task's kind allows. */
+  get maxAttempts(): number {
+    return this.definition.attempts ?? 1;
+  }
+
+  /** The same task, ready for its next attempt: PENDING, with nothing of this attempt's run. */
+  nextAttempt(attemptErrors: AttemptError[]): ActiveTask {
+    const next = new ActiveTask(this.id, this.taskName, this.label, this.definition, this.user, this.affected, this.createdAt, this.holdsLocks);
+    next.held = this.held;
+    next.attempt = this.attempt + 1;
+    next.attemptErrors = attemptErrors;
+    return next;
   }
 
   get finished(): boolean {

@@ -1,6 +1,6 @@
-import type { RecordPatch, TaskRecord } from '../core/record.js';
 import type { RecordStore } from '../ports/record-store.js';
 import { ownerIsGone } from './instance-id.js';
+import { stoppedReason, type Orphans } from './orphans.js';
 import type { TaskExecutor } from './task-executor.js';
 import type { TaskManagerConfig } from './task-manager-options.js';
 
@@ -20,6 +20,7 @@ export class Liveness {
     private readonly config: TaskManagerConfig,
     private readonly store: RecordStore,
     private readonly executor: TaskExecutor,
+    private readonly orphans: Orphans,
     private readonly onCancelRequested: (id: string) => void,
   ) {}
 
@@ -76,27 +77,10 @@ export class Liveness {
       const lastSign = record.heartbeatAt ?? record.createdAt;
       const silent = lastSign === null || lastSign < silentSince;
       if (atStart && this.config.reconcileOnStart && ownerIsGone(record.owner, self)) {
-        await this.takeBack(record, this.config.abandonedMessage, now);
+        await this.orphans.takeBack(record, this.config.abandonedMessage);
       } else if (silent) {
-        const seconds = Math.round((now.getTime() - (record.heartbeatAt ?? record.createdAt ?? now).getTime()) / 1000);
-        await this.takeBack(record, `Worker ${record.owner} stopped responding (no heartbeat for ${seconds} s)`, now);
+        await this.orphans.takeBack(record, stoppedReason(record.owner, now.getTime() - (lastSign ?? now).getTime()));
       }
     }
   }
-
-  /** Ends a task whose owner is gone: CANCELLED when a cancel was asked, FAILED otherwise. */
-  private async takeBack(record: TaskRecord, reason: string, now: Date): Promise<void> {
-    const started = record.startedAt ?? record.createdAt ?? now;
-    const duration = Math.max(0, now.getTime() - started.getTime()) / 1000;
-    // Ended and cleaned up in one write: nobody else will clean it up, and its locks go with it.
-    const patch: RecordPatch = record.cancelRequestedAt
-      ? { status: 'CANCELLED', message: `Cancelled — ${lowerFirst(reason)}`, completedAt: now, updatedAt: now, duration, cleanedUp: true }
-      : { status: 'FAILED', message: reason, error: reason, completedAt: now, failedAt: now, updatedAt: now, duration, cleanedUp: true };
-    if (!(await this.store.takeOver(record.id, record.owner ?? '', record.heartbeatAt, patch))) return;
-    this.config.logger.warn(`[stablehand] task ${record.id} of ${record.owner ?? 'nobody'} ended ${patch.status ?? ''}: ${reason}`);
-  }
-}
-
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
 }

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../core/errors.js';
 import { stringOf } from '../core/json.js';
+import { checkRetryOptions } from '../core/retry.js';
 import type { Logger } from '../core/logger.js';
 import type { JsonValue, TaskDefinition } from '../core/types.js';
 
@@ -19,6 +20,7 @@ export function validateDefinition(kind: unknown, definition: unknown, duplicate
   if (def.timeoutMs !== undefined && (typeof def.timeoutMs !== 'number' || !(def.timeoutMs >= 1) || !Number.isFinite(def.timeoutMs))) {
     throw new ConfigurationError(`timeoutMs of "${kind}" must be a number of milliseconds of at least 1.`);
   }
+  checkRetryOptions(kind, def.attempts, def.backoff);
 }
 
 /**

@@ -1,12 +1,13 @@
 import { errorMessage } from '../core/logger.js';
+import { attemptOf, backoffDelay, withAttemptError } from '../core/retry.js';
 import { SETTLED } from '../core/settled.js';
 import { isThenable } from '../core/thenable.js';
 import type { TaskStatus } from '../core/status.js';
-import type { RecordPatch, TaskRecord } from '../core/record.js';
+import type { AttemptError, RecordPatch, TaskRecord } from '../core/record.js';
 import type { JsonValue, LifecycleEventName, LifecyclePayload, ProgressPayload, TaskDefinition } from '../core/types.js';
 import type { TaskManagerConfig } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
-import type { JobExecutor, TaskJob } from '../ports/task-runner.js';
+import type { JobExecutor, JobOutcome, TaskJob, TaskRunner } from '../ports/task-runner.js';
 import { ActiveTask } from './active-task.js';
 import { ProgressReporter } from './progress-reporter.js';
 
@@ -17,6 +18,8 @@ export interface TerminalFields {
   result?: JsonValue;
   error?: string;
   message?: string;
+  /** The record's attempt errors with the last one, when the kind has several attempts. */
+  attemptErrors?: AttemptError[];
 }
 
 /** What the executor needs from the manager that owns it: definitions, formatters and events. */
@@ -40,12 +43,13 @@ export interface ExecutionHost {
 export class TaskExecutor {
   /** Unfinished tasks of this process, by id, from launch (or adoption) to cleanup. */
   readonly active = new Map<string, ActiveTask>();
-  private readonly executions = new Set<Promise<void>>();
+  private readonly executions = new Set<Promise<unknown>>();
   // Tasks whose handler was aborted and is being given its grace; drain() ends their timers.
   private readonly graceful = new Set<ActiveTask>();
   private readonly progress: ProgressReporter;
   // Set by open(): jobs reach the executor only after the manager's start() has opened the store.
   private store!: RecordStore;
+  private runner!: TaskRunner;
   /** This manager's id in the records it holds; undefined when the store does not track owners. */
   owner: string | undefined = undefined;
 
@@ -56,9 +60,15 @@ export class TaskExecutor {
     this.progress = new ProgressReporter(config.progressIntervalMs, (task) => this.writeProgress(task));
   }
 
-  /** Binds the opened store; called by the manager's `start()`. */
-  open(store: RecordStore): void {
+  /** The definition of a kind, or undefined when this process does not define it. */
+  definition(kind: string): TaskDefinition | undefined {
+    return this.host.definition(kind);
+  }
+
+  /** Binds the opened store and the runner; called by the manager's `start()`. */
+  open(store: RecordStore, runner: TaskRunner): void {
     this.store = store;
+    this.runner = runner;
     this.owner = store.tracksOwners ? this.config.instanceId : undefined;
   }
 
@@ -123,43 +133,60 @@ export class TaskExecutor {
   // The methods of the write path make no closures themselves: V8 would allocate a context for
   // every call of a function that creates one, even on calls that never reach it. Rarer paths
   // that need closures live in small methods of their own.
-  private track(job: TaskJob): Promise<void> {
+  private track(job: TaskJob): Promise<JobOutcome | undefined> {
     const task = this.active.get(job.id);
     const execution = task ? this.begin(task, job.input) : this.adopt(job);
     if (execution !== SETTLED) this.remember(execution);
     return execution;
   }
 
-  private remember(execution: Promise<void>): void {
+  private remember(execution: Promise<unknown>): void {
     this.executions.add(execution);
     void execution.finally(() => this.executions.delete(execution));
   }
 
   /** Runs a job this process did not launch: its record in the store says what it is. */
-  private async adopt(job: TaskJob): Promise<void> {
-    const record = await this.store.get(job.id);
+  private async adopt(job: TaskJob): Promise<JobOutcome | undefined> {
+    let record = await this.store.get(job.id);
+    if (this.active.has(job.id)) return undefined;
+    // Still RUNNING: its worker stopped without the sweep noticing yet (the engine gave the job
+    // back first), or it still runs elsewhere and the engine was wrong to give it back.
+    if (record?.status === 'RUNNING' && record.owner !== this.owner && this.orphans) {
+      const taken = await this.orphans.adoptRunning(record);
+      if (typeof taken === 'number') return { retryInMs: taken };
+      record = taken;
+    }
     // Unknown, or already started, cancelled or finished elsewhere: nothing to run.
-    if (record?.status !== 'PENDING' || this.active.has(job.id)) return;
+    if (record?.status !== 'PENDING') return undefined;
     const kind = record.taskName ?? job.taskName;
     const definition = this.host.definition(kind);
     const task = this.adoptedTask(record, kind, definition);
     this.active.set(task.id, task);
     if (!definition) {
       this.finish(task, 'FAILED', { error: `No handler for task kind "${kind}" is defined in the process that received it` });
-      return;
+      return undefined;
     }
-    await this.begin(task, job.input);
+    return this.begin(task, job.input);
   }
 
-  private adoptedTask(record: TaskRecord, kind: string, definition: TaskDefinition | undefined): ActiveTask {
+  /** Set by the manager when the store tracks owners: decides what becomes of a stopped worker's task. */
+  orphans: { adoptRunning(record: TaskRecord): Promise<TaskRecord | number | null> } | null = null;
+
+  /** The in-memory state of a task known from its record: one this process did not launch. */
+  adoptedTask(record: TaskRecord, kind: string, definition: TaskDefinition | undefined): ActiveTask {
     const createdAt = record.createdAt ?? this.config.now();
     const label = record.label ?? (typeof definition?.label === 'string' ? definition.label : kind);
     // Locks of a finished task count as free wherever they are checked, so an adopted task need
     // not know whether its launcher took any.
-    return new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, createdAt, false);
+    const task = new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, createdAt, false);
+    // A PENDING record that ran before waits for its next attempt.
+    task.attempt = (record.attempt ?? (record.startedAt ? 1 : 0)) + 1;
+    task.attemptErrors = record.attemptErrors;
+    task.held = this.owner !== undefined && record.owner === this.owner;
+    return task;
   }
 
-  private begin(task: ActiveTask, input: JsonValue | undefined): Promise<void> {
+  private begin(task: ActiveTask, input: JsonValue | undefined): Promise<JobOutcome | undefined> {
     if (task.status !== 'PENDING') return SETTLED;
     const now = this.config.now();
     task.status = 'RUNNING';
@@ -172,8 +199,16 @@ export class TaskExecutor {
       start.heartbeatAt = now;
       task.held = true;
     }
+    const several = task.maxAttempts > 1;
+    if (several) {
+      start.attempt = task.attempt;
+      start.maxAttempts = task.maxAttempts;
+      if (task.attempt > 1) start.retryAt = null;
+    }
     this.store.update(task.id, start, this.owner);
-    if (this.host.wants('start')) this.host.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now });
+    if (this.host.wants('start')) {
+      this.host.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now, ...(several ? { attempt: task.attempt } : {}) });
+    }
     const timeoutMs = task.definition.timeoutMs ?? this.config.defaultTimeoutMs;
     if (timeoutMs !== undefined) this.armTimeout(task, timeoutMs);
     let outcome: unknown;
@@ -181,7 +216,7 @@ export class TaskExecutor {
       outcome = task.definition.run(this.progress.context(task, input));
     } catch (error) {
       this.settle(task, false, error);
-      return SETTLED;
+      return task.retry ?? SETTLED;
     }
     // A handler that returns a plain value is settled at once, without a promise per task.
     if (!isThenable(outcome)) {
@@ -196,15 +231,17 @@ export class TaskExecutor {
   }
 
   /** Settles a task when its handler's promise does; resolves when the runner slot is free. */
-  private settleWhenDone(task: ActiveTask, outcome: PromiseLike<unknown>): Promise<void> {
-    return new Promise<void>((resolve) => {
-      // Resolved early by the grace timer when a handler ignores its aborted signal.
-      task.releaseSlot = resolve;
+  private settleWhenDone(task: ActiveTask, outcome: PromiseLike<unknown>): Promise<JobOutcome | undefined> {
+    return new Promise<JobOutcome | undefined>((resolve) => {
+      // Called early by the grace timer when a handler ignores its aborted signal.
+      task.releaseSlot = () => {
+        resolve(task.retry ?? undefined);
+      };
       const done = (ok: boolean) => (value: unknown) => {
         this.settle(task, ok, value);
         if (task.graceTimer) clearTimeout(task.graceTimer);
         this.graceful.delete(task);
-        resolve();
+        resolve(task.retry ?? undefined);
       };
       outcome.then(done(true), done(false));
     });
@@ -214,15 +251,62 @@ export class TaskExecutor {
     if (task.finished) return;
     if (task.abortCause === 'cancel') this.finish(task, 'CANCELLED', { message: 'Cancelled' });
     else if (ok) this.finish(task, 'DONE', { result: outcome === undefined ? null : this.host.format('result', outcome) });
-    else this.finish(task, 'FAILED', { error: errorMessage(outcome) });
+    else this.failAttempt(task, errorMessage(outcome));
   }
 
   private timeOut(task: ActiveTask, timeoutMs: number): void {
     if (task.finished) return;
     const message = `Timed out after ${timeoutMs} ms`;
-    this.finish(task, 'FAILED', { error: message });
+    this.failAttempt(task, message);
     task.abort('timeout', new DOMException(message, 'TimeoutError'));
     this.startGrace(task, null);
+  }
+
+  /**
+   * Ends an attempt that failed: the task FAILED when it was the last its kind allows; otherwise
+   * PENDING until `backoff` has passed, with the error kept in the record, and the runner told to
+   * run the job again then. An in-process runner's task stays this process's; a distributed one's
+   * is let go (after its claim is durable, so the release cannot overtake it), for whichever
+   * worker the engine gives the job to.
+   */
+  private failAttempt(task: ActiveTask, error: string): void {
+    const max = task.maxAttempts;
+    const now = this.config.now();
+    if (task.attempt >= max) {
+      if (max === 1) this.finish(task, 'FAILED', { error });
+      else this.finish(task, 'FAILED', { error: `${error} (${attemptOf(task.attempt, max)})`, attemptErrors: withAttemptError(task.attemptErrors, task.attempt, error, now) });
+      return;
+    }
+    this.progress.flush(task);
+    task.clearTimers();
+    // The attempt is over for this object: its handler's late progress calls find it finished.
+    task.status = 'FAILED';
+    const delay = backoffDelay(task.definition.backoff, task.attempt);
+    const retryAt = new Date(now.getTime() + delay);
+    const attemptErrors = withAttemptError(task.attemptErrors, task.attempt, error, now);
+    const patch: RecordPatch = {
+      status: 'PENDING', retryAt, attemptErrors, progress: null, updatedAt: now,
+      message: `${attemptOf(task.attempt, max)} failed: ${attemptErrors[attemptErrors.length - 1].error}`,
+    };
+    const next = task.nextAttempt(attemptErrors);
+    if (this.runner.inProcess === true) {
+      this.store.update(task.id, patch, this.owner);
+      this.active.set(task.id, next);
+      task.retry = Promise.resolve({ retryInMs: delay });
+    } else {
+      this.active.delete(task.id);
+      if (this.owner !== undefined) patch.owner = null;
+      task.retry = this.release(task.id, patch, delay);
+    }
+    if (this.host.wants('retry')) this.host.emit('retry', task, { status: 'PENDING', error, attempt: task.attempt, retryAt, timestamp: now });
+  }
+
+  private async release(id: string, patch: RecordPatch, delay: number): Promise<JobOutcome> {
+    const owner = this.owner;
+    await this.store.flush();
+    this.store.update(id, patch, owner);
+    await this.store.flush();
+    return { retryInMs: delay };
   }
 
   /** Gives an aborted handler `cancelGraceMs` to settle; then records `onExpiry` (if any) and frees its slot. */
@@ -269,6 +353,7 @@ export class TaskExecutor {
     if (status === 'FAILED') {
       change.error = fields.error ?? null;
       change.failedAt = now;
+      if (fields.attemptErrors) change.attemptErrors = fields.attemptErrors;
     }
     const event = TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT];
     // Built before the patch is handed to the store, which owns it from then on.

@@ -17,6 +17,7 @@ import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultForma
 import { LifecycleListeners } from './lifecycle-listeners.js';
 import { runningHereAs, stoppedHere } from './instance-id.js';
 import { Liveness } from './liveness.js';
+import { Orphans } from './orphans.js';
 import { cancelElsewhere } from './remote-cancel.js';
 import { labelFor, validateDefinition } from './task-definition.js';
 import { TaskExecutor } from './task-executor.js';
@@ -153,10 +154,12 @@ export class TaskManager {
     const store = this.createStore();
     await store.open();
     this.storeInstance = store;
-    this.executor.open(store);
+    this.executor.open(store, this.runner);
     if (store.tracksOwners) {
       runningHereAs(this.config.instanceId);
-      this.liveness = new Liveness(this.config, store, this.executor, this.cancelAskedElsewhere);
+      const orphans = new Orphans(this.config, store, this.executor, this.runner);
+      this.executor.orphans = orphans;
+      this.liveness = new Liveness(this.config, store, this.executor, orphans, this.cancelAskedElsewhere);
       if (this.config.reconcileOnStart) {
         // Records nobody holds were left by a version before owners: RUNNING ones are surely
         // orphans, and PENDING ones too when this app runs its tasks in process (on a
@@ -206,7 +209,9 @@ export class TaskManager {
     }
     for (const id of await this.runner.stop()) {
       const task = this.executor.active.get(id);
-      if (task?.status === 'PENDING') this.executor.finish(task, 'CANCELLED', { message: STOPPED_BEFORE_START });
+      if (task?.status !== 'PENDING') continue;
+      if (task.attempt > 1) this.executor.finish(task, 'FAILED', { error: `Interrupted — the app stopped before attempt ${task.attempt} of ${task.maxAttempts}` });
+      else this.executor.finish(task, 'CANCELLED', { message: STOPPED_BEFORE_START });
     }
     await this.executor.drain(graceMs);
     await this.liveness?.stop();
@@ -284,7 +289,7 @@ export class TaskManager {
       // On an in-process runner the launcher holds the task until it ends; a distributed one
       // leaves it to whichever worker claims it.
       // No heartbeat yet: until the first, the creation counts as the last sign of life.
-      owner, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null,
+      owner, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
     };
   }
 
@@ -324,7 +329,7 @@ export class TaskManager {
       // The task may have started while remove() ran (the widening undoes TypeScript's narrowing
       // from before the await).
       if ((task.status as TaskStatus) === 'PENDING') {
-        this.executor.finish(task, 'CANCELLED', { message: 'Cancelled before it started' });
+        this.executor.finish(task, 'CANCELLED', { message: task.attempt > 1 ? 'Cancelled before its next attempt' : 'Cancelled before it started' });
         return { id, status: 'CANCELLED' };
       }
       task = active.get(id);

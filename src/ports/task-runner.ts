@@ -10,13 +10,23 @@ export interface TaskJob {
   input: JsonValue | undefined;
 }
 
+/** What the manager asks of the runner once a job's run is over, besides freeing its slot. */
+export interface JobOutcome {
+  /**
+   * Run the job again (the same id, kind and input) after this many milliseconds: its attempt
+   * failed and its kind allows another, or it cannot be told yet whether its last worker is
+   * gone. The record already says so; the runner only keeps the job until then.
+   */
+  retryInMs: number;
+}
+
 /**
  * Runs one job to its end; given to the runner by the manager at `start()`. It resolves once the
- * job's slot may be given to the next job, and never rejects: whatever the handler does is the
- * manager's to record. A job whose record is unknown, or no longer PENDING, resolves at once
- * without running.
+ * job's slot may be given to the next job (with a {@link JobOutcome} when the job must run again),
+ * and never rejects: whatever the handler does is the manager's to record. A job whose record is
+ * unknown, or finished, resolves at once without running.
  */
-export type JobExecutor = (job: TaskJob) => Promise<void>;
+export type JobExecutor = (job: TaskJob) => Promise<JobOutcome | undefined>;
 
 /**
  * Decides when and where jobs run. The manager owns everything a job does once it runs
@@ -49,11 +59,14 @@ export interface TaskRunner {
   start(execute: JobExecutor): Promise<void>;
   /** Queues a job; resolves once the runner has taken it (a distributed runner: once it is durable). */
   enqueue(job: TaskJob): Promise<void>;
-  /** Removes a job that has not started; resolves true when it was removed and will never run. */
+  /**
+   * Removes a job that is not running (queued, or waiting to be run again); resolves true when it
+   * was removed and will never run.
+   */
   remove(id: string): Promise<boolean>;
   /**
-   * Stops starting jobs. Resolves with the ids of queued jobs this runner dropped (they will
-   * never run here); running jobs are the manager's to wait for.
+   * Stops starting jobs. Resolves with the ids of queued jobs this runner dropped, waiting retries
+   * included (they will never run here); running jobs are the manager's to wait for.
    */
   stop(): Promise<string[]>;
 }

@@ -8,7 +8,9 @@ import { newTaskId } from '../../src/manager/task-id.js';
 import { engines, tableName } from '../helpers/data-sources.js';
 import { recordingLogger, waitFor } from '../helpers/wait.js';
 
-const OWNERSHIP_COLUMNS = ['owner', 'heartbeat_at', 'cancel_requested_at', 'cancel_requested_by'];
+const OWNERSHIP_COLUMNS = [
+  'owner', 'heartbeat_at', 'cancel_requested_at', 'cancel_requested_by', 'attempt', 'max_attempts', 'retry_at', 'attempt_errors',
+];
 
 for (const engine of engines) {
   describe.skipIf(engine.skipReason)(`stablehand migrations on ${engine.name}`, () => {
@@ -116,7 +118,7 @@ for (const engine of engines) {
         expect(store.tracksOwners).toBe(true);
         expect(await store.get(oldId)).toMatchObject({
           id: oldId, status: 'DONE', createdAt: finishedAt, startedAt: finishedAt, owner: null, heartbeatAt: null, cancelRequestedAt: null,
-          cancelRequestedBy: null,
+          cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
         } satisfies Partial<TaskRecord>);
       } finally {
         await store.close();

@@ -1,4 +1,4 @@
-import type { JobExecutor, TaskJob, TaskRunner } from '../../src/index.js';
+import type { JobExecutor, JobOutcome, TaskJob, TaskRunner } from '../../src/index.js';
 
 /**
  * A stand-in for a distributed queue (what BullMQ is to stablehand): jobs live in a broker that
@@ -8,6 +8,8 @@ import type { JobExecutor, TaskJob, TaskRunner } from '../../src/index.js';
  */
 export class SharedQueueBroker {
   readonly queue: TaskJob[] = [];
+  /** Jobs waiting to run again, with their timers. */
+  readonly waiting = new Map<string, NodeJS.Timeout>();
   private readonly runners = new Set<SharedQueueRunner>();
 
   /**
@@ -74,6 +76,12 @@ export class SharedQueueRunner implements TaskRunner {
   }
 
   remove(id: string): Promise<boolean> {
+    const timer = this.broker.waiting.get(id);
+    if (timer) {
+      clearTimeout(timer);
+      this.broker.waiting.delete(id);
+      return Promise.resolve(true);
+    }
     const index = this.broker.queue.findIndex((job) => job.id === id);
     if (index >= 0) this.broker.queue.splice(index, 1);
     return Promise.resolve(index >= 0);
@@ -92,10 +100,19 @@ export class SharedQueueRunner implements TaskRunner {
     if (!execute || this.running >= this.concurrency) return false;
     this.running++;
     this.executed.push(job.id);
-    void execute(job).finally(() => {
+    void execute(job).then((outcome: JobOutcome | undefined) => {
+      if (outcome) this.again(job, outcome.retryInMs);
+    }).finally(() => {
       this.running--;
       this.broker.wake();
     });
     return true;
+  }
+
+  private again(job: TaskJob, delay: number): void {
+    this.broker.waiting.set(job.id, setTimeout(() => {
+      this.broker.waiting.delete(job.id);
+      this.broker.push(job);
+    }, delay));
   }
 }

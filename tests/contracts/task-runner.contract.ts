@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { JobExecutor, TaskJob, TaskRunner } from '../../src/index.js';
+import type { JobExecutor, JobOutcome, TaskJob, TaskRunner } from '../../src/index.js';
 import { deferred, waitFor } from '../helpers/wait.js';
 
 /** A runner under test. */
@@ -115,6 +115,34 @@ export function taskRunnerContract(fixture: RunnerFixture): void {
       executor.release(job(3).id);
       await new Promise((resolve) => setTimeout(resolve, 30));
       expect(executor.seen.map((given) => given.id)).toEqual([job(1).id, job(3).id]);
+    });
+
+    it('runs a job again after the delay its run asked for; a job waiting to run again can be removed', async () => {
+      const runner = fixture.create(2);
+      runners.push(runner);
+      const runs: { id: string; at: number }[] = [];
+      // job 1 asks to run again after 400 ms once; job 2 asks after 60 s, and is removed meanwhile.
+      const plans = new Map<string, (JobOutcome | undefined)[]>([[job(1).id, [{ retryInMs: 400 }]], [job(2).id, [{ retryInMs: 60_000 }]]]);
+      await runner.start((given) => {
+        runs.push({ id: given.id, at: Date.now() });
+        return Promise.resolve(plans.get(given.id)?.shift());
+      });
+      await runner.enqueue(job(1));
+      await runner.enqueue(job(2));
+      await waitFor(() => runs.filter((run) => run.id === job(1).id).length === 2, 10_000, 'job 1 to run again');
+      const [first, second] = runs.filter((run) => run.id === job(1).id);
+      // A delay is kept, give or take a timer's slack: never run again at once.
+      expect(second.at - first.at).toBeGreaterThanOrEqual(350);
+      expect(await runner.remove(job(2).id)).toBe(true);
+      await runner.enqueue(job(3));
+      await waitFor(() => runs.some((run) => run.id === job(3).id), 5_000, 'a later job');
+      expect(runs.filter((run) => run.id === job(2).id)).toHaveLength(1);
+      // A job waiting to run again is a queued job: a runner that drops those on stop says so.
+      plans.set(job(4).id, [{ retryInMs: 60_000 }]);
+      await runner.enqueue(job(4));
+      await waitFor(() => runs.some((run) => run.id === job(4).id), 5_000, 'job 4');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await runner.stop()).toEqual(fixture.dropsQueuedOnStop ? [job(4).id] : []);
     });
 
     it('starts nothing after stop(), and says which queued jobs it dropped', async () => {

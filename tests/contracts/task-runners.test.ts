@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
@@ -36,6 +37,26 @@ if (REDIS_URL) {
   });
 }
 
+const POSTGRES_URL = process.env.STABLEHAND_TEST_POSTGRES_URL;
+if (!POSTGRES_URL) console.warn('[stablehand tests] STABLEHAND_TEST_POSTGRES_URL is not set, so the BullMQ-on-PostgreSQL runner suites are skipped');
+// BullMQ's PostgreSQL backend keeps this file's queues in a schema of their own, dropped at the end.
+const BULLMQ_SCHEMA = `${suiteNamespace()}_bullmq`;
+const bullmqOnPostgres = (concurrency: number, queueName = `q${++queues}-${process.pid}`) => new BullMqRunner({
+  backend: 'postgres', connection: { connectionString: POSTGRES_URL, schema: BULLMQ_SCHEMA, migrate: true }, queueName, concurrency,
+});
+if (POSTGRES_URL) {
+  taskRunnerContract({ name: 'BullMqRunner on PostgreSQL', create: (concurrency) => bullmqOnPostgres(concurrency), dropsQueuedOnStop: false });
+  afterAll(async () => {
+    const { Client } = createRequire(import.meta.url)('pg') as {
+      Client: new (options: { connectionString: string }) => { connect(): Promise<void>; query(sql: string): Promise<unknown>; end(): Promise<void> };
+    };
+    const client = new Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${BULLMQ_SCHEMA}" CASCADE`);
+    await client.end();
+  });
+}
+
 /** How a suite gets runners that share one queue between its "processes". */
 interface DistributedRunners {
   name: string;
@@ -59,6 +80,14 @@ const distributed: DistributedRunners[] = [
     queue: () => {
       const queueName = `cluster${++queues}-${process.pid}`;
       return (concurrency) => new BullMqRunner({ connection: { url: REDIS_URL }, prefix: PREFIX, queueName, concurrency });
+    },
+  },
+  {
+    name: 'BullMQ on PostgreSQL',
+    skipReason: POSTGRES_URL ? null : 'no PostgreSQL',
+    queue: () => {
+      const queueName = `cluster${++queues}-${process.pid}`;
+      return (concurrency) => bullmqOnPostgres(concurrency, queueName);
     },
   },
 ];

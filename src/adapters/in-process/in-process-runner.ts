@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../core/errors.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import { SETTLED } from '../../core/settled.js';
-import type { JobExecutor, TaskJob, TaskRunner } from '../../ports/task-runner.js';
+import type { JobExecutor, JobOutcome, TaskJob, TaskRunner } from '../../ports/task-runner.js';
 
 /** Options of {@link InProcessRunner}. */
 export interface InProcessRunnerOptions {
@@ -14,7 +14,10 @@ export interface InProcessRunnerOptions {
 
 const OPTION_KEYS: KeySet<InProcessRunnerOptions> = { concurrency: true };
 
-/** Runs jobs in this process, first in first out, at most `concurrency` at a time. */
+/**
+ * Runs jobs in this process, first in first out, at most `concurrency` at a time. A job to run
+ * again waits on a timer, then joins the back of the queue.
+ */
 export class InProcessRunner implements TaskRunner {
   /** How many jobs run at once. */
   readonly concurrency: number;
@@ -25,6 +28,8 @@ export class InProcessRunner implements TaskRunner {
   private queue: TaskJob[] = [];
   private head = 0;
   private readonly removed = new Set<string>();
+  // Jobs waiting to run again, by id.
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
   private execute: JobExecutor | null = null;
   private running = 0;
   private stopped = false;
@@ -58,6 +63,12 @@ export class InProcessRunner implements TaskRunner {
   }
 
   remove(id: string): Promise<boolean> {
+    const waiting = this.waiting.get(id);
+    if (waiting) {
+      clearTimeout(waiting);
+      this.waiting.delete(id);
+      return Promise.resolve(true);
+    }
     for (let i = this.head; i < this.queue.length; i++) {
       if (this.queue[i].id === id && !this.removed.has(id)) {
         this.removed.add(id);
@@ -70,6 +81,11 @@ export class InProcessRunner implements TaskRunner {
   stop(): Promise<string[]> {
     this.stopped = true;
     const dropped = this.queue.slice(this.head).map((job) => job.id).filter((id) => !this.removed.has(id));
+    for (const [id, timer] of this.waiting) {
+      clearTimeout(timer);
+      dropped.push(id);
+    }
+    this.waiting.clear();
     this.queue = [];
     this.head = 0;
     this.removed.clear();
@@ -86,11 +102,22 @@ export class InProcessRunner implements TaskRunner {
       const running = execute(job);
       // A job that finished synchronously frees its slot at once (see SETTLED).
       if (running === SETTLED) this.running--;
-      else running.then(this.onSettled, this.onSettled);
+      else running.then((outcome) => this.settled(job, outcome), this.onSettled);
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+  }
+
+  private settled(job: TaskJob, outcome: JobOutcome | undefined): void {
+    if (outcome && !this.stopped) {
+      const timer = setTimeout(() => {
+        this.waiting.delete(job.id);
+        void this.enqueue(job);
+      }, outcome.retryInMs);
+      this.waiting.set(job.id, timer);
+    }
+    this.onSettled();
   }
 }

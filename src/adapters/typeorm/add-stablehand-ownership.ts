@@ -1,11 +1,15 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { StablehandTaskRecord } from './task-record-entity.js';
 
-const COLUMNS = ['owner', 'heartbeat_at', 'cancel_requested_at', 'cancel_requested_by'] as const;
+const COLUMNS = [
+  'owner', 'heartbeat_at', 'cancel_requested_at', 'cancel_requested_by', 'attempt', 'max_attempts', 'retry_at', 'attempt_errors',
+] as const;
 
 /**
  * Adds what several processes on one database need to the bundled task table: the owner of each
- * task, its last heartbeat and a pending cancel request (with who asked). No index: every query
+ * task, its last heartbeat, a pending cancel request (with who asked), and the attempts of a
+ * kind that retries (the attempt number, the allowed count, when the next is due, each failed
+ * attempt's error). No index: every query
  * on them also filters by id or by status, which the existing indexes serve, and an index
  * holding the status would cost every status change a second index write. Columns come from the
  * entity's metadata; ones that already exist (tables created by

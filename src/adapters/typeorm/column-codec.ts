@@ -50,8 +50,8 @@ export function decodeValue(column: MappedColumn, raw: unknown, driver: Driver, 
     case 'json':
       return typeof raw === 'string' ? parseJson(raw) : raw;
     case 'text':
-      // Progress written to a text column is JSON (a number or a payload); read it back as such.
-      return column.key === 'progress' && typeof raw === 'string' ? parseJson(raw) : stringOf(raw);
+      // Progress and attempt errors written to a text column are JSON; read them back as such.
+      return (column.key === 'progress' || column.key === 'attemptErrors') && typeof raw === 'string' ? parseJson(raw) : stringOf(raw);
     case 'number':
       return typeof raw === 'number' ? raw : Number(raw);
     default:

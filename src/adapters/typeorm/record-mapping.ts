@@ -137,12 +137,21 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
     );
   }
   for (const [key, kind] of [['cleanedUp', 'boolean'], ['createdAt', 'date'], ['startedAt', 'date'], ['updatedAt', 'date'],
-    ['completedAt', 'date'], ['failedAt', 'date'], ['duration', 'number'], ['heartbeatAt', 'date'], ['cancelRequestedAt', 'date']] as const) {
+    ['completedAt', 'date'], ['failedAt', 'date'], ['duration', 'number'], ['heartbeatAt', 'date'], ['cancelRequestedAt', 'date'],
+    ['retryAt', 'date']] as const) {
     const column = columns.get(key);
     if (column && column.kind !== kind && column.kind !== 'text') {
       throw new ConfigurationError(
         `fieldMap.${key} maps to "${column.metadata.propertyPath}" of entity ${metadata.name}, a ${column.kind} column; ` +
         `it needs a ${kind} (or text) column.`,
+      );
+    }
+  }
+  for (const key of ['attempt', 'maxAttempts'] as const) {
+    const column = columns.get(key);
+    if (column && column.kind !== 'number') {
+      throw new ConfigurationError(
+        `fieldMap.${key} maps to "${column.metadata.propertyPath}" of entity ${metadata.name}, a ${column.kind} column; it needs a number column.`,
       );
     }
   }

@@ -132,7 +132,8 @@ export class RecordSql {
   /** The fence of a change by `owner` (none without one, or when owners are not stored). */
   fenceOf(patch: RecordPatch, owner: string | undefined): Fence {
     if (owner === undefined || !this.tracksOwners) return 0;
-    return 'owner' in patch ? 2 : 1;
+    // A release (owner set to null) is fenced like any change of the holder's.
+    return 'owner' in patch && patch.owner !== null ? 2 : 1;
   }
 
   /**

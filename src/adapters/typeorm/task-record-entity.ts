@@ -26,6 +26,10 @@ export interface StablehandTaskRow {
   heartbeatAt: Date | null;
   cancelRequestedAt: Date | null;
   cancelRequestedBy: string | null;
+  attempt: number | null;
+  maxAttempts: number | null;
+  retryAt: Date | null;
+  attemptErrors: JsonValue | null;
 }
 
 /** A row of the lock table: one affected object held by one task. */
@@ -67,11 +71,15 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
     completedAt: { name: 'completed_at', ...timestamp, nullable: true },
     failedAt: { name: 'failed_at', ...timestamp, nullable: true },
     duration: { type: 'double precision', nullable: true },
-    // Added by AddStablehandOwnership1764600000000.
+    // Added by AddStablehandOwnership1764600000000, with the four below.
     owner: { type: 'varchar', length: 255, nullable: true },
     heartbeatAt: { name: 'heartbeat_at', ...timestamp, nullable: true },
     cancelRequestedAt: { name: 'cancel_requested_at', ...timestamp, nullable: true },
     cancelRequestedBy: { name: 'cancel_requested_by', type: 'varchar', length: 255, nullable: true },
+    attempt: { type: 'int', nullable: true },
+    maxAttempts: { name: 'max_attempts', type: 'int', nullable: true },
+    retryAt: { name: 'retry_at', ...timestamp, nullable: true },
+    attemptErrors: { name: 'attempt_errors', type: 'simple-json', nullable: true },
   },
   indices: [
     // Serves status-filtered pages (status = ? ORDER BY id DESC) without a sort.

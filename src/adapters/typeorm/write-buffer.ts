@@ -1,6 +1,6 @@
 import { StoreUnavailableError } from '../../core/errors.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
-import type { RecordPatch, TaskRecord } from '../../core/record.js';
+import { RECORD_KEYS, type RecordPatch, type TaskRecord } from '../../core/record.js';
 import { isTerminalStatus } from '../../core/status.js';
 import { INSERT_CHUNK_SIZES, type Fence, type PatchEntry, type RecordSql } from './record-sql.js';
 import type { SqlExecutor, SqlPlan, SqlRows } from './sql-executor.js';
@@ -43,7 +43,7 @@ interface Beat {
 
 const MAX_RETRY_DELAY_MS = 5_000;
 // Multiplies the fence into a change's grouping shape, above the record keys' bits.
-const FENCE_UNIT = 1 << 24;
+const FENCE_UNIT = 2 ** RECORD_KEYS.length;
 // Ids per heartbeat statement: far below every database's parameter limit.
 const BEAT_CHUNK = 10_000;
 
@@ -238,8 +238,8 @@ export class WriteBuffer {
       }
       const keys = sql.keySet(patch);
       if (keys === 0) continue;
-      // Changes share a statement when they set the same keys under the same fence; the key set
-      // has at most 22 bits, so the fence takes the two above.
+      // Changes share a statement when they set the same keys under the same fence; the fence
+      // takes the bits above the key set's.
       const shape = keys + sql.fenceOf(patch, change.owner) * FENCE_UNIT;
       const group = groups.get(shape);
       if (group) group.push(change);
