@@ -10,19 +10,19 @@ export {
 } from './core/status.js';
 export {
   LIFECYCLE_EVENTS, type LifecycleEventName, type LifecyclePayload, type LifecycleListener, type JsonValue,
-  type ProgressPayload, type TaskContext, type TaskDefinition, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
+  type ProgressPayload, type TaskContext, type TaskDefinition, type RetryBackoff, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
 } from './core/types.js';
 export type { Logger } from './core/logger.js';
 export type { FleetInstance, FleetSnapshot, FleetReport } from './core/fleet.js';
 export {
-  RECORD_KEYS, type TaskRecord, type RecordKey, type RecordPatch, type FieldMap, type StatusValues,
+  RECORD_KEYS, MAX_ATTEMPT_ERRORS, type TaskRecord, type AttemptError, type RecordKey, type RecordPatch, type FieldMap, type StatusValues,
 } from './core/record.js';
 export {
   DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_CURSOR_LENGTH, type ListTasksOptions, type ListQuery, type TaskPage,
 } from './core/list-query.js';
 export { toJsonValue } from './core/json.js';
 export type { RecordStore, StoreCleanupResult, HeartbeatReport } from './ports/record-store.js';
-export type { TaskRunner, TaskJob, JobExecutor } from './ports/task-runner.js';
+export type { TaskRunner, TaskJob, JobExecutor, JobOutcome } from './ports/task-runner.js';
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias stays public until it is removed
 export type { TaskRouterManager, TaskListRequest } from './ports/task-manager-port.js';
 export { TaskManager, type CleanupSummary, type StopOptions } from './manager/task-manager.js';
