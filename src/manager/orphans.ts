@@ -100,12 +100,13 @@ export class Orphans {
     const made = record.attempt ?? (running ? 1 : 0);
     // The stopped run was an attempt; a PENDING orphan was waiting for one and made none.
     const attemptErrors = running ? withAttemptError(record.attemptErrors, made, reason, now) : record.attemptErrors;
-    const error = max > 1 ? `${reason} (${attemptOf(made, max)})` : reason;
+    const error = max > 1 && made > 0 ? `${reason} (${attemptOf(made, max)})` : reason;
     const terminal: RecordPatch = { ...ended, status: 'FAILED', message: error, error, failedAt: now };
     if (max > 1) terminal.attemptErrors = attemptErrors;
-    // A queued task that never ran is not retried: a restarted app shows it abandoned, as it
-    // shows the tasks it was running (unless their kind has attempts left).
-    if (made >= max || made === 0) return { terminal, retry: null };
+    // A kind that runs once is not run again, queued or not: a restarted app shows its tasks
+    // abandoned. A queued task of a kind that retries runs (its start may not have been written
+    // before its process died, so it may have begun: it is not counted against it).
+    if (made >= max || max === 1) return { terminal, retry: null };
     const retry: RecordPatch = {
       status: 'PENDING', owner: null, attemptErrors, retryAt: null, progress: null, updatedAt: now,
       message: running ? `${attemptOf(made, max)} failed: ${reason}` : reason,

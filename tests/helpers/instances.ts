@@ -52,10 +52,13 @@ export class Instance {
     return waitFor(() => this.events.find(match), timeoutMs, what);
   }
 
-  /** Launches `n` held tasks and resolves with their ids once each has started. */
-  async launch(n: number): Promise<string[]> {
+  /**
+   * Launches `n` held tasks and resolves with their ids once each has started; `kind` 'hold' runs
+   * once, 'hold-twice' has two attempts.
+   */
+  async launch(n: number, kind: 'hold' | 'hold-twice' = 'hold'): Promise<string[]> {
     const before = this.events.filter((e) => e.event === 'launched').length;
-    this.send({ cmd: 'launch', n });
+    this.send({ cmd: 'launch', n, kind });
     const launched = await waitFor(() => {
       const all = this.events.filter((e) => e.event === 'launched');
       return all.length >= before + n ? all.slice(before).map((e) => e.id ?? '') : null;

@@ -99,6 +99,43 @@ for (const engine of engines) {
       await waitFor(() => watcher.logged(`task ${id} of`), 5_000, 'the watcher to log what it took back');
     });
 
+    it('runs a killed instance\'s task again on a survivor when its kind has an attempt left', async () => {
+      const a = await start();
+      const survivor = await start();
+      const [id] = await a.launch(1, 'hold-twice');
+      // Its start is written (a start not yet written when a process dies is the next test's case).
+      await waitFor(async () => (await read(id)).status === 'RUNNING', 5_000, 'the start to be written');
+      a.signal('SIGKILL');
+      await a.gone();
+      await survivor.next((e) => e.event === 'started' && e.id === id, 10_000, 'the survivor to run the task again');
+      const running = await waitFor(async () => {
+        const found = await read(id);
+        return found.status === 'RUNNING' ? found : null;
+      }, 5_000, 'the second start to be written');
+      expect(running).toMatchObject({ status: 'RUNNING', attempt: 2, maxAttempts: 2, owner: expect.stringMatching(new RegExp(`:${survivor.pid}:`)) });
+      expect(running.attemptErrors).toEqual([
+        { attempt: 1, error: expect.stringMatching(new RegExp(`^Worker .+:${a.pid}:[0-9a-f]{6} stopped responding`)), at: expect.any(String) },
+      ]);
+      survivor.send({ cmd: 'release', id });
+      await waitFor(async () => (await read(id)).status === 'DONE', 5_000, 'the second attempt to finish');
+      expect(await read(id)).toMatchObject({ result: { releasedBy: survivor.pid }, attempt: 2 });
+    });
+
+    it('a restarted app runs its own interrupted task again at once when its kind has an attempt left', async () => {
+      const a = await start();
+      const [id] = await a.launch(1, 'hold-twice');
+      // Its start is written (a start not yet written when a process dies is the next test's case).
+      await waitFor(async () => (await read(id)).status === 'RUNNING', 5_000, 'the start to be written');
+      a.signal('SIGKILL');
+      await a.gone();
+      const restarted = await start();
+      await restarted.next((e) => e.event === 'started' && e.id === id, 10_000, 'the restarted app to run the task again');
+      await waitFor(async () => (await read(id)).status === 'RUNNING', 5_000, 'the second start to be written');
+      expect(await read(id)).toMatchObject({ status: 'RUNNING', attempt: 2, attemptErrors: [expect.objectContaining({ attempt: 1, error: 'Abandoned — app restarted' })] });
+      restarted.send({ cmd: 'release', id });
+      await waitFor(async () => (await read(id)).status === 'DONE', 5_000, 'the second attempt to finish');
+    });
+
     it('fences an owner that went silent: its task is taken back, and it lets go when it wakes', async () => {
       const a = await start();
       await start();
