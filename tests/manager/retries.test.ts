@@ -90,7 +90,7 @@ describe.each([memoryKind, sqliteKind])('retries: $name', (kind) => {
     expect(retries.map((payload) => [payload.attempt, payload.error, payload.status])).toEqual([
       [1, 'upstream said no (1)', 'PENDING'], [2, 'upstream said no (2)', 'PENDING'],
     ]);
-    for (const payload of retries) expect((payload.retryAt as Date).getTime() - payload.timestamp.getTime()).toBe(300);
+    for (const payload of retries) expect((payload.retryAt!).getTime() - payload.timestamp.getTime()).toBe(300);
     expect(events.filter((event) => event.event === 'start').map((event) => event.payload.attempt)).toEqual([1, 2, 3]);
   });
 
@@ -106,7 +106,7 @@ describe.each([memoryKind, sqliteKind])('retries: $name', (kind) => {
       },
     });
     const retryDelays: number[] = [];
-    manager.on('retry', (payload) => retryDelays.push((payload.retryAt as Date).getTime() - payload.timestamp.getTime()));
+    manager.on('retry', (payload) => retryDelays.push((payload.retryAt!).getTime() - payload.timestamp.getTime()));
     await manager.start();
     const { id } = await manager.launch('flaky');
     const record = await settled(id);
@@ -165,7 +165,7 @@ describe.each([memoryKind, sqliteKind])('retries: $name', (kind) => {
     const { id } = await manager.launch('later');
     await waitFor(async () => (await manager.getTask(id))?.retryAt != null, 5_000, 'the wait before attempt 2');
     const gate = deferred();
-    void manager.stop({ graceMs: 100 }).then(gate.resolve);
+    void manager.stop({ graceMs: 100 }).then(() => { gate.resolve(); });
     await gate.promise;
     const store = manager as unknown as { store: { get(id: string): Promise<TaskRecord | null> } };
     expect(await store.store.get(id)).toMatchObject({ status: 'FAILED', error: 'Interrupted — the app stopped before attempt 2 of 2' });
