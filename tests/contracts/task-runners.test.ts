@@ -197,6 +197,67 @@ for (const runners of distributed) describe.skipIf(runners.skipReason)(`managers
     expect(record).toMatchObject({ message: 'Cancelled', cancelRequestedBy: 'ann' });
   });
 
+  /** A kind whose first `failures` runs throw, defined on both processes of a cluster. */
+  function defineFlaky(nodes: { manager: TaskManager }[], failures: number, attempts: number, backoff: number) {
+    const runs: { id: string; attempt: number }[] = [];
+    for (const node of nodes) {
+      node.manager.define('flaky', {
+        label: 'Flaky sync', attempts, backoff,
+        run: ({ id }) => {
+          const attempt = runs.filter((run) => run.id === id).length + 1;
+          runs.push({ id, attempt });
+          if (attempt <= failures) throw new Error(`refused ${attempt}`);
+          return { attempt };
+        },
+      });
+    }
+    return runs;
+  }
+
+  it('runs a failing task again after its backoff, wherever the queue sends it, keeping its attempt history', async () => {
+    const { web, worker } = await cluster(0, 2);
+    const runs = defineFlaky([web, worker], 2, 3, 400);
+    const { id } = await web.manager.launch('flaky');
+    // Between attempts the task is PENDING and held by nobody: the queue keeps it for any worker.
+    const waiting = await waitFor(async () => {
+      const found = await web.manager.getTask(id);
+      return found?.status === 'PENDING' && found.retryAt ? found : null;
+    }, 5_000, 'the wait before attempt 2');
+    expect(waiting).toMatchObject({ owner: null, attempt: 1, maxAttempts: 3, message: 'attempt 1 of 3 failed: refused 1' });
+    // On BullMQ, the job waits in the delayed set (it moves there once the record says so).
+    const { runner } = web;
+    if (runner instanceof BullMqRunner) {
+      await waitFor(async () => (await (await runner.queue.getJob(id))?.getState()) === 'delayed', 2_000, 'the job to be delayed');
+    }
+    const record = await waitFor(async () => {
+      const found = await web.manager.getTask(id);
+      return found?.status === 'DONE' ? found : null;
+    }, 10_000, 'the third attempt to succeed');
+    expect(record).toMatchObject({ result: { attempt: 3 }, attempt: 3, retryAt: null });
+    expect(record.attemptErrors?.map((entry) => [entry.attempt, entry.error])).toEqual([[1, 'refused 1'], [2, 'refused 2']]);
+    expect(runs.map((run) => run.attempt)).toEqual([1, 2, 3]);
+  });
+
+  it('fails a task once its attempts are spent, and cancels one waiting for its next attempt', async () => {
+    const { web, worker } = await cluster(0, 2);
+    const runs = defineFlaky([web, worker], 10, 2, 0);
+    const spent = await web.manager.launch('flaky');
+    const failed = await waitFor(async () => {
+      const found = await web.manager.getTask(spent.id);
+      return found?.status === 'FAILED' ? found : null;
+    }, 10_000, 'the task to fail');
+    expect(failed).toMatchObject({ error: 'refused 2 (attempt 2 of 2)', attempt: 2 });
+    expect(failed.attemptErrors?.map((entry) => entry.error)).toEqual(['refused 1', 'refused 2']);
+
+    worker.manager.define('patient', { attempts: 3, backoff: 60_000, run: () => { throw new Error('not now'); } });
+    web.manager.define('patient', { attempts: 3, backoff: 60_000, run: () => { throw new Error('not now'); } });
+    const waiting = await web.manager.launch('patient');
+    await waitFor(async () => (await web.manager.getTask(waiting.id))?.retryAt != null, 5_000, 'the wait before attempt 2');
+    expect(await web.manager.cancel(waiting.id, { user: 'ops' })).toEqual({ id: waiting.id, status: 'CANCELLED' });
+    expect(await web.manager.getTask(waiting.id)).toMatchObject({ status: 'CANCELLED', attempt: 1, cancelRequestedBy: 'ops' });
+    expect(runs.filter((run) => run.id === spent.id)).toHaveLength(2);
+  });
+
   it('never runs a task cancelled while it waited in the queue', async () => {
     const { web, worker, ran, gate } = await cluster(0, 1);
     const first = await web.manager.launch('export', { n: 1 });
