@@ -109,6 +109,38 @@ describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite f
     await waitFor(() => survivor.exited, 15_000, 'the surviving worker to stop');
   }, 150_000);
 
+  it('runs the tasks of a killed worker again on another when their kind has an attempt left: BullMQ gives the jobs back, the record keeps one history', async () => {
+    // BullMQ notices the dead worker's expired locks within about 2 s here (30 s by default).
+    const doomed = new WorkerProcess({ ...env, SH_CONCURRENCY: '3', SH_TASK_MS: '120000', SH_LOCK_MS: '1000' });
+    workers.push(doomed);
+    await doomed.ready();
+    const web = webManager();
+    web.define('work-twice', { label: 'Work', attempts: 2, run: () => null });
+    await web.start();
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) ids.push((await web.launch('work-twice', { n })).id);
+    await waitFor(async () => {
+      const records = await Promise.all(ids.map((id) => web.getTask(id)));
+      return records.every((record) => record?.status === 'RUNNING');
+    }, 15_000, 'the tasks to run on the doomed worker');
+    const survivor = new WorkerProcess({ ...env, SH_CONCURRENCY: '3', SH_TASK_MS: '5', SH_LOCK_MS: '1000' });
+    workers.push(survivor);
+    await survivor.ready();
+    doomed.child.kill('SIGKILL');
+    for (const [n, id] of ids.entries()) {
+      const record = await waitFor(async () => {
+        const found = await web.getTask(id);
+        return found?.status === 'DONE' ? found : null;
+      }, 30_000, `task ${n} to run again and finish`);
+      expect(record).toMatchObject({ attempt: 2, maxAttempts: 2, result: { n, pid: survivor.child.pid } });
+      expect(record.attemptErrors).toEqual([{ attempt: 1, error: expect.stringMatching(/^Worker .+ stopped/), at: expect.any(String) }]);
+    }
+    expect([...survivor.ran].sort()).toEqual([...ids].sort());
+    await web.stop();
+    survivor.child.kill('SIGTERM');
+    await waitFor(() => survivor.exited, 15_000, 'the surviving worker to stop');
+  }, 90_000);
+
   it('stops a worker gracefully on SIGTERM: its running tasks finish and are recorded', async () => {
     const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: '800' });
     workers.push(worker);
