@@ -3,7 +3,7 @@
  * bench/distributed.ts. It takes jobs from one BullMQ queue until SIGTERM, running the benchmark's
  * handler (progress once, a small result) either through stablehand or on bare BullMQ:
  *   env: SH_MODE (`stablehand` or `bullmq`), SH_REDIS_URL, SH_PREFIX, SH_QUEUE, SH_CONCURRENCY,
- *        SH_POSTGRES_URL and SH_SCHEMA (stablehand only)
+ *        SH_POSTGRES_URL, SH_SCHEMA and SH_APPLICATION_NAME (stablehand only)
  *   IPC: sends `{ event: 'ready' }` once it takes jobs; answers `'cpu'` with
  *        `{ event: 'cpu', micros }` (user + system CPU time of this process so far).
  */
@@ -34,7 +34,8 @@ process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 /** stablehand: a manager on the shared PostgreSQL schema with a BullMqRunner, run by runWorker. */
 async function stablehand(): Promise<() => Promise<void>> {
   const dataSource = new DataSource({
-    type: 'postgres', url: process.env.SH_POSTGRES_URL, schema: process.env.SH_SCHEMA, entities: stablehandEntities, logging: false,
+    type: 'postgres', url: process.env.SH_POSTGRES_URL, schema: process.env.SH_SCHEMA, applicationName: process.env.SH_APPLICATION_NAME,
+    entities: stablehandEntities, logging: false,
   });
   await dataSource.initialize();
   const runner = new BullMqRunner({ connection, prefix, queueName, concurrency });

@@ -11,10 +11,10 @@
  *   task (progress once, a small result); timed from the first launch until every record is DONE
  *   and committed;
  * - tasks/s of bare BullMQ: this process adds as many jobs with Queue.add (the same data and
- *   options as BullMqRunner's jobs: removeOnComplete, removeOnFail 1000; as many adds in flight,
- *   each awaited), two worker processes run a BullMQ Worker with the same concurrency whose
- *   handler reports progress once (job.updateProgress) and returns the same small result; timed
- *   from the first add until every job has completed in Redis;
+ *   options as BullMqRunner's jobs, removeOnComplete and removeOnFail 1000, with BullMQ's own job
+ *   ids; as many adds in flight, each awaited), two worker processes run a BullMQ Worker with the
+ *   same concurrency whose handler reports progress once (job.updateProgress) and returns the
+ *   same small result; timed from the first add until every job has completed in Redis;
  * - CPU time per task of each side, so that a gap can be placed (the machine is usually the limit):
  *   this process, the workers, Redis (its INFO), PostgreSQL (its processes, read from /proc when
  *   the server runs on this machine) and the rest of the machine;
@@ -53,6 +53,8 @@ const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 50);
 const WORKERS = 2;
 // Unique per run, so that nothing of another run (or of anything else on this Redis) is touched.
 const PREFIX = `sh-bench-dist-${process.pid}-${randomBytes(4).toString('hex')}`;
+// Names this benchmark's PostgreSQL sessions, so that only their CPU time is counted.
+const APPLICATION_NAME = 'stablehand-bench-distributed';
 const STABLEHAND_QUEUE = 'stablehand';
 const BARE_QUEUE = 'bare';
 // How often the end of a run is looked for, on both sides alike.
@@ -65,7 +67,7 @@ interface PgPool {
   end(): Promise<void>;
 }
 const { Pool } = createRequire(import.meta.url)('pg') as {
-  Pool: new (options: { connectionString: string; max: number }) => PgPool;
+  Pool: new (options: { connectionString: string; max: number; application_name: string }) => PgPool;
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,7 +90,7 @@ async function startWorker(name: string, mode: 'stablehand' | 'bullmq', queue: s
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: {
       ...process.env, SH_MODE: mode, SH_REDIS_URL: redisUrl, SH_PREFIX: PREFIX, SH_QUEUE: queue, SH_CONCURRENCY: String(CONCURRENCY),
-      SH_POSTGRES_URL: postgresUrl, SH_SCHEMA: SCHEMA,
+      SH_POSTGRES_URL: postgresUrl, SH_SCHEMA: SCHEMA, SH_APPLICATION_NAME: APPLICATION_NAME,
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -164,11 +166,14 @@ interface Run {
 }
 
 /**
- * The CPU time of every PostgreSQL process the server lists, by process id, when the server runs
- * on this machine (Linux, where /proc counts it in ticks of 10 ms); otherwise null.
+ * The CPU time of the server's own processes and of the backends serving this benchmark (by their
+ * application_name), by process id, when the server runs on this machine (Linux, where /proc
+ * counts it in ticks of 10 ms); otherwise null.
  */
 async function postgresCpu(pool: PgPool): Promise<Map<number, number> | null> {
-  const { rows } = await pool.query('SELECT pid FROM pg_stat_activity');
+  const { rows } = await pool.query(
+    `SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR backend_type <> 'client backend'`, [APPLICATION_NAME],
+  );
   const cpu = new Map<number, number>();
   for (const row of rows) {
     const pid = Number(row.pid);
@@ -262,12 +267,13 @@ function cpuLine(runs: Run[]): string {
 }
 
 async function main(postgresUrl: string, redisUrl: string): Promise<void> {
-  const pool = new Pool({ connectionString: postgresUrl, max: 2 });
+  const pool = new Pool({ connectionString: postgresUrl, max: 2, application_name: APPLICATION_NAME });
   const redis = new Redis(redisUrl);
   await pool.query(`CREATE SCHEMA IF NOT EXISTS "${SCHEMA}"`);
   await dropTables(pool);
   const dataSource = new DataSource({
-    type: 'postgres', url: postgresUrl, schema: SCHEMA, entities: stablehandEntities, migrations: stablehandMigrations, logging: false,
+    type: 'postgres', url: postgresUrl, schema: SCHEMA, applicationName: APPLICATION_NAME, entities: stablehandEntities,
+    migrations: stablehandMigrations, logging: false,
   });
   await dataSource.initialize();
   const connection = { url: redisUrl };

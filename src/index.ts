@@ -44,6 +44,7 @@ export {
 } from './adapters/typeorm/task-record-entity.js';
 export { CreateStablehandTables1732000000000 } from './adapters/typeorm/create-stablehand-tables.js';
 export { AddStablehandOwnership1764600000000 } from './adapters/typeorm/add-stablehand-ownership.js';
+export { AddStablehandRetries1765000000000 } from './adapters/typeorm/add-stablehand-retries.js';
 export { stablehandMigrations } from './adapters/typeorm/stablehand-migrations.js';
 export { createTaskRouter, type TaskRouterOptions } from './ui/create-task-router.js';
 export {

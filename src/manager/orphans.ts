@@ -95,7 +95,8 @@ export class Orphans {
       return { terminal: { ...ended, status: 'CANCELLED', message: `Cancelled — ${lowerFirst(reason)}` }, retry: null };
     }
     const definition = record.taskName === null ? undefined : this.executor.definition(record.taskName);
-    const max = record.maxAttempts ?? definition?.attempts ?? 1;
+    // Without the attempt number in the record, a task cannot be known to have spent its attempts.
+    const max = this.store.tracksAttempts ? record.maxAttempts ?? definition?.attempts ?? 1 : 1;
     const running = record.status === 'RUNNING';
     const made = record.attempt ?? (running ? 1 : 0);
     // The stopped run was an attempt; a PENDING orphan was waiting for one and made none.

@@ -270,7 +270,9 @@ export class TaskExecutor {
    * worker the engine gives the job to.
    */
   private failAttempt(task: ActiveTask, error: string): void {
-    const max = task.maxAttempts;
+    // Off this process, only the record can count attempts: a store that cannot keep them gives
+    // a distributed task one attempt, or it could be retried for ever.
+    const max = this.store.tracksAttempts || this.runner.inProcess === true ? task.maxAttempts : 1;
     const now = this.config.now();
     if (task.attempt >= max) {
       if (max === 1) this.finish(task, 'FAILED', { error });

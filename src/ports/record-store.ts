@@ -36,6 +36,13 @@ export interface RecordStore {
    * Known once the store is open.
    */
   readonly tracksOwners: boolean;
+  /**
+   * Whether records carry the attempt number (the bundled table does; a host's entity does when
+   * it maps `attempt`). Without it a task cannot be told to have used its attempts once it leaves
+   * this process's memory, so a kind's `attempts` hold only while one process runs all of them.
+   * Known once the store is open.
+   */
+  readonly tracksAttempts: boolean;
   /** Flushes every buffered write and releases resources. */
   close(): Promise<void>;
   /**

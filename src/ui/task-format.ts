@@ -52,11 +52,15 @@ export function formatFleet(fleet: FleetJson, now: number): { lines: string[]; a
   return { lines, alert };
 }
 
-/** The look of a task: its status's, but "Cancelling…" while a cancel waits for its owner. */
-export function lookOfTask(task: { status: string; cancel_requested_at?: string | null }): StatusLook {
+/**
+ * The look of a task: its status's, but "Cancelling…" while a cancel waits for its owner, and
+ * "Retrying" while it waits for its next attempt.
+ */
+export function lookOfTask(task: { status: string; cancel_requested_at?: string | null; retry_at?: string | null }): StatusLook {
   const look = lookOf(task.status);
-  const waiting = (task.status === 'PENDING' || task.status === 'RUNNING') && Boolean(task.cancel_requested_at);
-  return waiting ? { modifier: look.modifier, badge: 'Cancelling…' } : look;
+  const active = task.status === 'PENDING' || task.status === 'RUNNING';
+  if (active && task.cancel_requested_at) return { modifier: look.modifier, badge: 'Cancelling…' };
+  return task.status === 'PENDING' && task.retry_at ? { modifier: look.modifier, badge: 'Retrying' } : look;
 }
 
 /** Whether a task has not ended yet (PENDING or RUNNING). */
@@ -97,14 +101,24 @@ export function parseTime(iso: string | null): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-/** The timing text of a row: "queued", live elapsed time, or duration and how long ago it ended. */
+/**
+ * The timing text of a row: "queued" (or "Retrying in 12 s" between attempts), live elapsed time
+ * (with "attempt 2 of 3" for a kind with several), or duration and how long ago it ended.
+ */
 export function formatMeta(task: TaskSummaryJson, now: number): string {
-  if (task.status === 'PENDING') return 'queued';
+  const attempt = task.max_attempts && task.attempt ? `attempt ${task.attempt} of ${task.max_attempts}` : '';
+  if (task.status === 'PENDING') {
+    const due = parseTime(task.retry_at);
+    if (due === null) return task.max_attempts && task.attempt ? `queued for attempt ${task.attempt + 1} of ${task.max_attempts}` : 'queued';
+    return due > now ? `Retrying in ${formatElapsed(Math.ceil((due - now) / 1000))}` : 'Retrying…';
+  }
   if (task.status === 'RUNNING') {
     const since = parseTime(task.started_at) ?? parseTime(task.created_at);
-    return since === null ? 'running' : formatElapsed((now - since) / 1000);
+    const elapsed = since === null ? 'running' : formatElapsed((now - since) / 1000);
+    return attempt ? `${elapsed} · ${attempt}` : elapsed;
   }
   const parts: string[] = [];
+  if (attempt && (task.attempt ?? 0) > 1) parts.push(attempt);
   if (task.duration !== null) parts.push(formatSeconds(task.duration));
   const ended = parseTime(task.completed_at);
   if (ended !== null) parts.push(formatAgo(now - ended));
@@ -156,6 +170,9 @@ export function detailFields(task: TaskDetailJson): Record<string, string> {
     result: task.status === 'DONE' ? detailText(task.result) : '—', error: detailText(task.error),
     user: detailText(task.user), affected: detailText(task.affected), owner: detailText(task.owner),
     cancel_requested: cancelAsked,
+    attempts: task.max_attempts === null ? '—' : `${task.attempt ?? 0} of ${task.max_attempts}`,
+    attempt_errors: task.attempt_errors.length === 0 ? '—'
+      : task.attempt_errors.map((entry) => `${entry.attempt}: ${entry.error}${entry.at ? ` (${formatTimestamp(entry.at)})` : ''}`).join('\n'),
     created_at: formatTimestamp(task.created_at), started_at: formatTimestamp(task.started_at),
     updated_at: formatTimestamp(task.updated_at), completed_at: formatTimestamp(task.completed_at),
     failed_at: formatTimestamp(task.failed_at),
@@ -173,6 +190,7 @@ export function outcomeText(task: TaskSummaryJson): string {
 export const DETAIL_TERMS: readonly (readonly [string, string])[] = [
   ['kind', 'Kind'], ['message', 'Message'], ['progress', 'Progress'], ['result', 'Result'], ['error', 'Error'],
   ['user', 'User'], ['affected', 'Affected'], ['owner', 'Worker'], ['cancel_requested', 'Cancel asked'],
+  ['attempts', 'Attempts'], ['attempt_errors', 'Failed attempts'],
   ['created_at', 'Created'], ['started_at', 'Started'], ['updated_at', 'Updated'], ['completed_at', 'Completed'],
   ['failed_at', 'Failed'], ['duration', 'Duration'], ['id', 'Id'],
 ];

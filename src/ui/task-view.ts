@@ -26,6 +26,12 @@ export interface TaskSummaryJson {
   heartbeat_at: string | null;
   /** When a cancel was asked and not yet acknowledged: the page shows "Cancelling…". */
   cancel_requested_at: string | null;
+  /** The attempt under way or last made (from 1), for a kind with several; otherwise `null`. */
+  attempt: number | null;
+  /** How many attempts the task's kind allows, when more than one; otherwise `null`. */
+  max_attempts: number | null;
+  /** While the task waits between attempts: when the next is due ("Retrying in N s"). */
+  retry_at: string | null;
 }
 
 /** One task as `GET :id/` returns it: the summary plus everything the detail view shows. */
@@ -38,6 +44,8 @@ export interface TaskDetailJson extends TaskSummaryJson {
   failed_at: string | null;
   /** Who asked for the cancel, as the manager's `formatUser` rendered them. */
   cancel_requested_by: JsonValue | null;
+  /** The error of each failed attempt, oldest first. */
+  attempt_errors: { attempt: number; error: string; at: string | null }[];
 }
 
 /** The body of `GET status/`. */
@@ -108,7 +116,35 @@ export function toTaskSummary(record: TaskRecord): TaskSummaryJson {
     // Before its first heartbeat, a held task's creation is its last sign of life.
     heartbeat_at: isoOrNull(record.heartbeatAt ?? (record.owner === null ? null : record.createdAt)),
     cancel_requested_at: isoOrNull(record.cancelRequestedAt),
+    ...attemptsOf(record),
   };
+}
+
+function attemptsOf(record: TaskRecord): Pick<TaskSummaryJson, 'attempt' | 'max_attempts' | 'retry_at'> {
+  const max = wholeNumber(record.maxAttempts);
+  if (max === null || max < 2) return { attempt: null, max_attempts: null, retry_at: null };
+  const retrying = record.status === 'PENDING' ? isoOrNull(record.retryAt) : null;
+  return { attempt: wholeNumber(record.attempt) ?? (record.startedAt ? 1 : null), max_attempts: max, retry_at: retrying };
+}
+
+function wholeNumber(value: unknown): number | null {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) ? n : null;
+}
+
+/** A record's attempt errors as the detail view lists them; anything but such a list reads as none. */
+function attemptErrorsOf(record: TaskRecord): TaskDetailJson['attempt_errors'] {
+  const given: unknown = record.attemptErrors;
+  if (!Array.isArray(given)) return [];
+  const list: TaskDetailJson['attempt_errors'] = [];
+  for (const entry of given as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { attempt, error, at } = entry as Record<string, unknown>;
+    const number = wholeNumber(attempt);
+    if (number === null || typeof error !== 'string') continue;
+    list.push({ attempt: number, error, at: typeof at === 'string' ? at : null });
+  }
+  return list;
 }
 
 /**
@@ -125,6 +161,7 @@ export function toTaskDetail(record: TaskRecord): TaskDetailJson {
     updated_at: isoOrNull(record.updatedAt),
     failed_at: isoOrNull(record.failedAt),
     cancel_requested_by: record.cancelRequestedBy ?? null,
+    attempt_errors: attemptErrorsOf(record),
   };
 }
 

@@ -1,13 +1,14 @@
 import type { DataSource, QueryRunner, Table } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AddStablehandOwnership1764600000000, ModelTrackingTaskManager, StablehandTaskRecord, TypeOrmRecordStore, type TaskManager,
+  AddStablehandOwnership1764600000000, AddStablehandRetries1765000000000, ModelTrackingTaskManager, StablehandTaskRecord, TypeOrmRecordStore, type TaskManager,
   type TaskRecord, type TaskStatus,
 } from '../../src/index.js';
 import { newTaskId } from '../../src/manager/task-id.js';
 import { engines, tableName } from '../helpers/data-sources.js';
 import { recordingLogger, waitFor } from '../helpers/wait.js';
 
+// Every column added since 0.1: by AddStablehandOwnership1764600000000, then AddStablehandRetries1765000000000.
 const OWNERSHIP_COLUMNS = [
   'owner', 'heartbeat_at', 'cancel_requested_at', 'cancel_requested_by', 'attempt', 'max_attempts', 'retry_at', 'attempt_errors',
 ];
@@ -53,6 +54,7 @@ for (const engine of engines) {
 
     /** Downgrades the table to what a 0.1 install created: no ownership columns. */
     async function downgrade(dataSource: DataSource, queryRunner: QueryRunner): Promise<void> {
+      await new AddStablehandRetries1765000000000().down(queryRunner);
       await new AddStablehandOwnership1764600000000().down(queryRunner);
       const table = await taskTable(dataSource, queryRunner);
       for (const name of OWNERSHIP_COLUMNS) expect(table.findColumnByName(name), name).toBeUndefined();
@@ -89,8 +91,10 @@ for (const engine of engines) {
       const { dataSource, queryRunner } = await migrated();
       const before = await shape(dataSource, queryRunner);
       expect(before.columns).toEqual(expect.arrayContaining(OWNERSHIP_COLUMNS));
-      await new AddStablehandOwnership1764600000000().up(queryRunner);
-      await new AddStablehandOwnership1764600000000().up(queryRunner);
+      for (let run = 0; run < 2; run++) {
+        await new AddStablehandOwnership1764600000000().up(queryRunner);
+        await new AddStablehandRetries1765000000000().up(queryRunner);
+      }
       expect(await shape(dataSource, queryRunner)).toEqual(before);
     });
 
@@ -106,9 +110,13 @@ for (const engine of engines) {
       const oldId = await insertOldRecord(dataSource, queryRunner, 'DONE', finishedAt);
 
       await new AddStablehandOwnership1764600000000().up(queryRunner);
+      // A table with the ownership columns only (an install between the two migrations).
+      expect((await shape(dataSource, queryRunner)).columns).toEqual(current.columns.filter((name) => !OWNERSHIP_COLUMNS.slice(4).includes(name)));
+      await new AddStablehandRetries1765000000000().up(queryRunner);
       expect(await shape(dataSource, queryRunner)).toEqual(current);
-      // Running it again finds nothing to add.
+      // Running them again finds nothing to add.
       await new AddStablehandOwnership1764600000000().up(queryRunner);
+      await new AddStablehandRetries1765000000000().up(queryRunner);
       expect(await shape(dataSource, queryRunner)).toEqual(current);
       await queryRunner.release();
 
@@ -141,6 +149,7 @@ for (const engine of engines) {
       const leftRunning = await insertOldRecord(dataSource, queryRunner, 'RUNNING', leftAt);
       const leftPending = await insertOldRecord(dataSource, queryRunner, 'PENDING', leftAt);
       await new AddStablehandOwnership1764600000000().up(queryRunner);
+      await new AddStablehandRetries1765000000000().up(queryRunner);
       await queryRunner.release();
 
       // 0.1 failed every unfinished record at start; after the upgrade they have no owner, and the

@@ -112,7 +112,7 @@ describe('JSON shaping', () => {
       id: 't1', label: 'Brushing parade manes', status: 'FAILED', result: 'The brass polish ran out', duration: 6.25,
       created_at: '2026-03-30T14:22:01.000Z', started_at: '2026-03-30T14:22:02.000Z',
       completed_at: '2026-03-30T14:22:08.250Z', progress: null, message: 'The brass polish ran out',
-      owner: null, heartbeat_at: null, cancel_requested_at: null,
+      owner: null, heartbeat_at: null, cancel_requested_at: null, attempt: null, max_attempts: null, retry_at: null,
     });
   });
 
@@ -129,6 +129,51 @@ describe('JSON shaping', () => {
     expect(detail.created_at).toBeNull();
     expect(detail).not.toHaveProperty('input');
     expect(toTaskSummary(record({ label: null, taskName: null })).label).toBe('t1');
+  });
+});
+
+describe('attempts', () => {
+  const now = Date.parse('2026-03-30T14:22:13.000Z');
+  const errors = [
+    { attempt: 1, error: 'upstream said no', at: '2026-03-30T14:22:05.000Z' },
+    { attempt: 2, error: 'upstream <b>still</b> said no', at: '2026-03-30T14:22:09.000Z' },
+  ];
+
+  it('shows "Retrying in N s" between attempts, then "Retrying…" once due', () => {
+    const waiting = toTaskSummary(record({
+      status: 'PENDING', startedAt: new Date('2026-03-30T14:22:01.000Z'), attempt: 2, maxAttempts: 3,
+      retryAt: new Date('2026-03-30T14:22:25.000Z'), attemptErrors: errors,
+    }));
+    expect(waiting).toMatchObject({ attempt: 2, max_attempts: 3, retry_at: '2026-03-30T14:22:25.000Z' });
+    expect(lookOfTask(waiting).badge).toBe('Retrying');
+    expect(formatMeta(waiting, now)).toBe('Retrying in 12 s');
+    expect(formatMeta(waiting, now + 11_500)).toBe('Retrying in 1 s');
+    expect(formatMeta(waiting, now + 12_000)).toBe('Retrying…');
+    expect(lookOfTask({ ...waiting, cancel_requested_at: '2026-03-30T14:22:12.000Z' }).badge).toBe('Cancelling…');
+    // Given back by a stopped worker: queued for the engine, with no backoff.
+    expect(formatMeta({ ...waiting, retry_at: null }, now)).toBe('queued for attempt 3 of 3');
+  });
+
+  it('names the attempt of a running task, and lists each failed attempt in the detail view', () => {
+    const running = toTaskDetail(record({
+      status: 'RUNNING', startedAt: new Date('2026-03-30T14:22:10.000Z'), attempt: 3, maxAttempts: 3,
+      retryAt: new Date('2026-03-30T14:22:09.000Z'), attemptErrors: [...errors, { attempt: 'x' } as never, 'junk' as never],
+    }));
+    expect(running.retry_at).toBeNull();
+    expect(formatMeta(running, now)).toBe('3 s · attempt 3 of 3');
+    expect(running.attempt_errors).toEqual(errors);
+    const fields = detailFields(running);
+    expect(fields.attempts).toBe('3 of 3');
+    expect(fields.attempt_errors).toBe(
+      '1: upstream said no (2026-03-30 14:22:05 UTC)\n2: upstream <b>still</b> said no (2026-03-30 14:22:09 UTC)',
+    );
+  });
+
+  it('leaves a kind that runs once as it was', () => {
+    const once = toTaskDetail(record({ status: 'DONE', attempt: 1, maxAttempts: 1, duration: 2, completedAt: new Date(now - 60_000) }));
+    expect(once).toMatchObject({ attempt: null, max_attempts: null, retry_at: null, attempt_errors: [] });
+    expect(formatMeta(once, now)).toBe('2.0 s · 1 min ago');
+    expect(detailFields(once).attempts).toBe('—');
   });
 });
 

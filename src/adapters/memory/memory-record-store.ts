@@ -17,6 +17,7 @@ export class MemoryRecordStore implements RecordStore {
   private readonly locksByTask = new Map<string, string[]>();
   /** Owners and heartbeats are kept like any other field. */
   readonly tracksOwners = true;
+  readonly tracksAttempts = true;
 
   // Nothing here waits: the RecordStore port's promises are returned already settled.
 

@@ -71,11 +71,12 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
     completedAt: { name: 'completed_at', ...timestamp, nullable: true },
     failedAt: { name: 'failed_at', ...timestamp, nullable: true },
     duration: { type: 'double precision', nullable: true },
-    // Added by AddStablehandOwnership1764600000000, with the four below.
+    // Added by AddStablehandOwnership1764600000000.
     owner: { type: 'varchar', length: 255, nullable: true },
     heartbeatAt: { name: 'heartbeat_at', ...timestamp, nullable: true },
     cancelRequestedAt: { name: 'cancel_requested_at', ...timestamp, nullable: true },
     cancelRequestedBy: { name: 'cancel_requested_by', type: 'varchar', length: 255, nullable: true },
+    // Added by AddStablehandRetries1765000000000.
     attempt: { type: 'int', nullable: true },
     maxAttempts: { name: 'max_attempts', type: 'int', nullable: true },
     retryAt: { name: 'retry_at', ...timestamp, nullable: true },

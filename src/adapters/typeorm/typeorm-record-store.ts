@@ -117,6 +117,10 @@ export class TypeOrmRecordStore implements RecordStore {
     return this.sql.tracksOwners;
   }
 
+  get tracksAttempts(): boolean {
+    return this.sql.has('attempt');
+  }
+
   update(id: string, patch: RecordPatch, owner?: string): void {
     this.writes.update(id, patch, owner);
   }
