@@ -42,6 +42,16 @@ describeBrowser('the task page in headless Chromium', () => {
     manager = new TaskManager({ cancelGraceMs: 100, progressIntervalMs: 10, logger: recordingLogger() });
     tasks = new ControlledTasks();
     tasks.define(manager);
+    // Fails its first attempt (with markup in the error), then succeeds after a 2 s backoff.
+    const tries = new Map<string, number>();
+    manager.define('retried', {
+      label: 'Shoeing the grey mare', attempts: 2, backoff: 2_000,
+      run: ({ id }) => {
+        tries.set(id, (tries.get(id) ?? 0) + 1);
+        if (tries.get(id) === 1) throw new Error('The farrier is <i>late</i>');
+        return 'Four new shoes.';
+      },
+    });
     await Promise.all([queue.start(), manager.start()]);
 
     const app = express();
@@ -54,6 +64,7 @@ describeBrowser('the task page in headless Chromium', () => {
     app.use('/broken', createTaskRouter(manager, { kinds: ['broken'], runHint: 'Starts a task that fails', pollIntervalMs: POLL_MS }));
     app.use('/choose', createTaskRouter(manager, { kinds: ['quick', 'broken'], pollIntervalMs: POLL_MS }));
     app.use('/xss', createTaskRouter(manager, { kinds: ['xss'], pollIntervalMs: POLL_MS }));
+    app.use('/retry', createTaskRouter(manager, { kinds: ['retried'], pollIntervalMs: POLL_MS }));
     app.use('/mixed', createTaskRouter(manager, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
     server = await new Promise<Server>((done) => {
       const listening = app.listen(0, '127.0.0.1', () => done(listening));
@@ -159,6 +170,22 @@ describeBrowser('the task page in headless Chromium', () => {
     const color = await failed.locator('.sh-result').evaluate((el) => getComputedStyle(el).color);
     const muted = await page.locator('.sh-hint').evaluate((el) => getComputedStyle(el).color);
     expect(color).not.toBe(muted);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a routine waiting for its next attempt as "Retrying in N s", then done on its second attempt', async () => {
+    await openPage('/retry/');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const created = await waitFor(async () => (await manager.listTasks()).tasks.find((t) => t.taskName === 'retried'), 5000, 'launch');
+    const mine = row(created.id);
+    await expect.poll(() => mine.locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Retrying');
+    await expect.poll(() => mine.locator('.sh-meta').textContent()).toMatch(/^Retrying in [12] s$/);
+    await page.screenshot({ path: join(OUTPUT_DIR, 'task-page-retrying.png') });
+    await expect.poll(() => mine.locator('.sh-badge').textContent(), { timeout: 8000 }).toBe('Done');
+    expect(await mine.locator('.sh-meta').textContent()).toMatch(/^attempt 2 of 2 · /);
+    await mine.locator('a').first().click();
+    await expect.poll(() => page.locator('[data-field="attempt_errors"]').textContent()).toMatch(/^1: The farrier is <i>late<\/i> \(\d{4}-/);
+    expect(await page.locator('[data-field="attempt_errors"] i').count()).toBe(0);
     expect(problems).toEqual([]);
   });
 
