@@ -44,6 +44,22 @@ export function recordStoreContract(fixture: StoreFixture): void {
       expect(await store.get(newTaskId())).toBeNull();
     });
 
+    it('answers many reads asked at once, each with its own record, and the attempt fields as written', async () => {
+      const base = new Date('2026-03-30T14:22:01.123Z');
+      const records = Array.from({ length: 300 }, (_, i) => pendingRecord({ label: `Task ${i}` }, new Date(base.getTime() + i)));
+      for (const record of records) await store.create(record);
+      const failedAt = new Date(base.getTime() + 5_000);
+      const attemptErrors = [{ attempt: 1, error: 'refused <b>once</b>', at: failedAt.toISOString() }];
+      await write(records[7].id, { status: 'PENDING', attempt: 1, maxAttempts: 3, retryAt: new Date(failedAt.getTime() + 2_000), attemptErrors });
+      const unknown = newTaskId();
+      const ids = [...records.map((record) => record.id), unknown, records[7].id];
+      const found = await Promise.all(ids.map((id) => store.get(id)));
+      expect(found.slice(0, 300).map((record) => record?.label)).toEqual(records.map((record) => record.label));
+      expect(found[300]).toBeNull();
+      expect(found[301]).toEqual(found[7]);
+      expect(found[7]).toMatchObject({ attempt: 1, maxAttempts: 3, retryAt: new Date(failedAt.getTime() + 2_000), attemptErrors });
+    });
+
     it('applies changes to PENDING and RUNNING records, merging every change made before a flush', async () => {
       const record = pendingRecord();
       await store.create(record);

@@ -75,8 +75,11 @@ export interface BullMqRunnerOptions {
   logger?: Logger;
 }
 
-// The custom event on the queue's event stream that carries cancel requests to the workers.
+// The custom event that carries cancel requests to the workers. It goes on an event stream of its
+// own (the queue's name plus SIGNALS_SUFFIX, a queue no job is ever added to): on the queue's own
+// stream every worker would read every job's events to find the rare cancel among them.
 const CANCEL_EVENT = 'stablehand:cancel';
+const SIGNALS_SUFFIX = '-stablehand-signals';
 
 const OPTION_KEYS: KeySet<BullMqRunnerOptions> = {
   connection: true, backend: true, queueName: true, prefix: true, concurrency: true, workerName: true, enqueueTimeoutMs: true,
@@ -207,7 +210,7 @@ export class BullMqRunner implements TaskRunner {
 
   async signalCancel(id: string): Promise<void> {
     if (!this.signals) {
-      this.signals = new this.classes.QueueEventsProducer(this.options.queueName, { connection: this.connection, prefix: this.options.prefix });
+      this.signals = new this.classes.QueueEventsProducer(this.options.queueName + SIGNALS_SUFFIX, { connection: this.connection, prefix: this.options.prefix });
       this.signals.on('error', this.onError);
     }
     await this.signals.publishEvent({ eventName: CANCEL_EVENT, id });
@@ -217,7 +220,7 @@ export class BullMqRunner implements TaskRunner {
     if (this.options.concurrency === 0 || this.worker) return;
     const listener = this.cancelListener;
     if (listener) {
-      this.events = new this.classes.QueueEvents(this.options.queueName, { connection: this.connection, prefix: this.options.prefix });
+      this.events = new this.classes.QueueEvents(this.options.queueName + SIGNALS_SUFFIX, { connection: this.connection, prefix: this.options.prefix });
       this.events.on('error', this.onError);
       this.events.on(CANCEL_EVENT as 'error', (args: unknown) => {
         const id = (args as { id?: unknown }).id;

@@ -339,10 +339,20 @@ export class RecordSql {
     return { sql, params: [...keys.map((key) => this.encode(key, patch[key])), id] };
   }
 
-  /** Reads one record by id. */
-  selectById(id: string): SqlStatement {
-    const sql = this.text('byId', () => `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} = ${this.dialect.placeholder(1)}`);
-    return { sql, params: [id], read: true };
+  /**
+   * Reads the records of `ids` (at most 256). The list is padded to a size of
+   * {@link INSERT_CHUNK_SIZES} by repeating its last id, so a handful of statement texts serve
+   * every batch.
+   */
+  selectByIds(ids: readonly string[]): SqlStatement {
+    const size = [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
+    const sql = this.text(`byIds:${size}`, () => {
+      const list = Array.from({ length: size }, (_, i) => this.dialect.placeholder(i + 1)).join(', ');
+      return `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} IN (${list})`;
+    });
+    const params: unknown[] = [...ids];
+    while (params.length < size) params.push(ids[ids.length - 1]);
+    return { sql, params, read: true };
   }
 
   /** Reads up to `limit` records, newest first (ids sort by creation time). */
@@ -464,7 +474,7 @@ export class RecordSql {
     };
   }
 
-  /** Turns a row read with {@link RecordSql.selectById} or {@link RecordSql.selectPage} into a record. */
+  /** Turns a row read with {@link RecordSql.selectByIds} or {@link RecordSql.selectPage} into a record. */
   decode(row: Record<string, unknown>): TaskRecord {
     const record = {} as Record<RecordKey, unknown>;
     for (const key of RECORD_KEYS) {

@@ -9,7 +9,8 @@ import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core
 import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
-import { RecordSql, type LockTable } from './record-sql.js';
+import { INSERT_CHUNK_SIZES, RecordSql, type LockTable } from './record-sql.js';
+import { ReadBatcher } from './read-batcher.js';
 import {
   BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
   type Sqlite3Module,
@@ -63,6 +64,7 @@ export class TypeOrmRecordStore implements RecordStore {
   private sqlInstance: RecordSql | null = null;
   private executorInstance: SqlExecutor | null = null;
   private buffer: WriteBuffer | null = null;
+  private reads: ReadBatcher | null = null;
 
   /** Keeps the options; the entity and fieldMap are checked when the store opens. */
   constructor(options: TypeOrmRecordStoreOptions) {
@@ -84,6 +86,12 @@ export class TypeOrmRecordStore implements RecordStore {
     this.sqlInstance = new RecordSql(dataSource, mapping, lockTable(dataSource));
     this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
     this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.options.logger ?? console);
+    const sql = this.sqlInstance;
+    const executor = this.executorInstance;
+    this.reads = new ReadBatcher(async (ids) => {
+      const { sql: text, params } = sql.selectByIds(ids);
+      return sql.decodeAll(await executor.read(text, params));
+    }, INSERT_CHUNK_SIZES[0]);
   }
 
   async close(): Promise<void> {
@@ -173,9 +181,7 @@ export class TypeOrmRecordStore implements RecordStore {
   }
 
   async get(id: string): Promise<TaskRecord | null> {
-    const { sql, params } = this.sql.selectById(id);
-    const rows = await this.executor.read(sql, params);
-    return rows.length ? this.sql.decode(rows[0]) : null;
+    return this.ready(this.reads).get(id);
   }
 
   async list(query: ListQuery): Promise<TaskPage> {
