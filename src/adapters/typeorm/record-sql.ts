@@ -163,15 +163,23 @@ export class RecordSql {
    * the writer's owner; the status placeholders start after `before`.
    */
   private fenceSql(fence: Fence, alias: string, owner: string, before: number): string {
-    // The unary + keeps SQLite from driving a multi-row update's join from the status index, which
-    // would scan every active record once per row of the VALUES list.
-    const status = `${alias !== '' && this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status}`;
+    const status = this.statusBesideId(alias);
     const first = this.dialect.placeholder(before + 1);
     // The owner comes first in every fence: with positional '?' placeholders (MySQL, SQLite) the
     // parameters bind in the order they appear.
     if (fence === 2) return `(${alias}${this.col('owner').sql} IS NULL OR ${alias}${this.col('owner').sql} = ${owner}) AND ${status} = ${first}`;
     const active = `${status} IN (${first}, ${this.dialect.placeholder(before + 2)})`;
     return fence === 1 ? `${alias}${this.col('owner').sql} = ${owner} AND ${active}` : active;
+  }
+
+  /**
+   * The status column in a condition that also pins the id, written so that SQLite does not drive
+   * a multi-row update's join from the status index (its unary + does that): that index leads to
+   * every active record, a backlog of thousands, where the primary key leads to the row wanted.
+   * PostgreSQL gets the ids as an array instead (see {@link RecordSql.guardedUpdateMany}).
+   */
+  private statusBesideId(alias: string): string {
+    return `${alias !== '' && this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status}`;
   }
 
   /** Whether {@link RecordSql.guardedUpdateMany} is available on this database. */
@@ -211,24 +219,30 @@ export class RecordSql {
     });
     const columns = keys.map((key) => this.col(key));
     const statuses = this.statusValues(fence === 2 ? ['PENDING'] : ACTIVE_STATUSES);
-    const params: unknown[] = new Array(count * width + statuses.length);
+    const typed = this.dialect.updateMany === 'typed-values';
+    const params: unknown[] = new Array(count * width + statuses.length + (typed ? 1 : 0));
+    const ids: string[] = typed ? new Array<string>(count) : [];
     let index = 0;
     for (let i = offset; i < offset + count; i++) {
       const { id, patch, owner } = entries[i];
       params[index++] = id;
+      if (typed) ids[i - offset] = id;
       if (fence !== 0) params[index++] = owner;
       for (const column of columns) params[index++] = encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping);
     }
     for (const status of statuses) params[index++] = status;
+    if (typed) params[index] = ids;
     return { sql, params };
   }
 
   private typedUpdateMany(keys: readonly RecordKey[], count: number, fence: Fence): string {
     const lead: RecordKey[] = fence === 0 ? ['id'] : ['id', 'owner'];
     const types = [...lead, ...keys].map((key) => postgresValueType(this.col(key), this.driver));
+    const statuses = fence === 2 ? 1 : ACTIVE_STATUSES.length;
     return typedValuesUpdate({
       table: this.mapping.table, id: this.id, columns: keys.map((key) => this.col(key).sql), types, fenced: fence !== 0, count,
       fence: this.fenceSql(fence, 't.', 'v.writer', count * types.length),
+      ids: `$${count * types.length + statuses + 1}::${types[0]}[]`,
     });
   }
 
@@ -243,7 +257,7 @@ export class RecordSql {
     let index = 4;
     // Not cached: its text varies with the number of ids, and it runs once per interval.
     const sql = `UPDATE ${this.mapping.table} SET ${this.col('heartbeatAt').sql} = ${this.dialect.placeholder(1)} ` +
-      `WHERE ${this.col('owner').sql} = ${this.dialect.placeholder(2)} AND ${this.status} IN (${this.dialect.placeholder(3)}, ` +
+      `WHERE ${this.col('owner').sql} = ${this.dialect.placeholder(2)} AND ${this.statusBesideId('')} IN (${this.dialect.placeholder(3)}, ` +
       `${this.dialect.placeholder(4)})${waiting} AND ${this.id} IN (${ids.map(() => this.dialect.placeholder(++index)).join(', ')})`;
     return { sql, params: [this.encode('heartbeatAt', at), owner, ...this.statusValues(ACTIVE_STATUSES), ...ids] };
   }
@@ -317,7 +331,7 @@ export class RecordSql {
     const heartbeat = this.col('heartbeatAt').sql;
     const where = [
       `${this.id} = ${this.dialect.placeholder(++index)}`,
-      `${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
+      `${this.statusBesideId('')} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
       `${this.col('owner').sql} = ${this.dialect.placeholder(++index)}`,
       heartbeatAt ? `${heartbeat} = ${this.dialect.placeholder(++index)}` : `${heartbeat} IS NULL`,
     ];
@@ -340,11 +354,17 @@ export class RecordSql {
   }
 
   /**
-   * Reads the records of `ids` (at most 256). The list is padded to a size of
-   * {@link INSERT_CHUNK_SIZES} by repeating its last id, so a handful of statement texts serve
-   * every batch.
+   * Reads the records of `ids` (at most 256). Elsewhere than on PostgreSQL the list is padded to a
+   * size of {@link INSERT_CHUNK_SIZES} by repeating its last id, so a handful of statement texts
+   * serve every batch.
    */
   selectByIds(ids: readonly string[]): SqlStatement {
+    if (this.dialect.updateMany === 'typed-values') {
+      // PostgreSQL takes the ids as one array: one statement text, and the primary key's index.
+      const type = postgresValueType(this.col('id'), this.driver);
+      const sql = this.text('byIds:array', () => `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} = ANY($1::${type}[])`);
+      return { sql, params: [[...ids]], read: true };
+    }
     const size = [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
     const sql = this.text(`byIds:${size}`, () => {
       const list = Array.from({ length: size }, (_, i) => this.dialect.placeholder(i + 1)).join(', ');
