@@ -1,5 +1,5 @@
 import { isTerminalStatus, type TaskStatus } from '../core/status.js';
-import type { AttemptError } from '../core/record.js';
+import type { AttemptError, TaskRecord } from '../core/record.js';
 import type { ProgressPayload, TaskDefinition } from '../core/types.js';
 import type { JobOutcome } from '../ports/task-runner.js';
 
@@ -102,3 +102,24 @@ export class ActiveTask {
     this.timeoutTimer = null;
   }
 }
+
+/**
+ * The in-memory state of a task known only from its record (launched by another process). Its
+ * next attempt follows the last one the record counts.
+ */
+export function taskFromRecord(record: TaskRecord, kind: string, definition: TaskDefinition | undefined, now: Date): ActiveTask {
+  const label = record.label ?? (typeof definition?.label === 'string' ? definition.label : kind);
+  // Locks of a finished task count as free wherever they are checked, so such a task need not
+  // know whether its launcher took any.
+  const task = new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, record.createdAt ?? now, false);
+  task.attempt = (record.attempt ?? (record.startedAt ? 1 : 0)) + 1;
+  task.attemptErrors = record.attemptErrors;
+  return task;
+}
+
+/** Stands in for the definition of a kind this process does not define; it is never run. */
+const NO_DEFINITION: TaskDefinition = {
+  run(): never {
+    throw new Error('no handler');
+  },
+};

@@ -8,7 +8,8 @@ import type { JsonValue, LifecycleEventName, LifecyclePayload, ProgressPayload, 
 import type { TaskManagerConfig } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
 import type { JobExecutor, JobOutcome, TaskJob, TaskRunner } from '../ports/task-runner.js';
-import { ActiveTask } from './active-task.js';
+import { taskFromRecord, type ActiveTask } from './active-task.js';
+import { JobAdoption, type OrphanDecider } from './job-adoption.js';
 import { ProgressReporter } from './progress-reporter.js';
 
 const TERMINAL_EVENT = { DONE: 'complete', FAILED: 'fail', CANCELLED: 'cancel' } as const;
@@ -53,10 +54,15 @@ export class TaskExecutor {
   /** This manager's id in the records it holds; undefined when the store does not track owners. */
   owner: string | undefined = undefined;
 
+  /** Runs the jobs this process did not launch (see {@link JobAdoption}). */
+  private readonly adoption = new JobAdoption(this);
+  /** Set by the manager when the store tracks owners: decides what becomes of a stopped worker's task. */
+  orphans: OrphanDecider | null = null;
+
   /** The executor the manager hands to its runner. */
   readonly execute: JobExecutor = (job) => this.track(job);
 
-  constructor(private readonly config: TaskManagerConfig, private readonly host: ExecutionHost) {
+  constructor(readonly config: TaskManagerConfig, private readonly host: ExecutionHost) {
     this.progress = new ProgressReporter(config.progressIntervalMs, (task) => this.writeProgress(task));
   }
 
@@ -135,7 +141,7 @@ export class TaskExecutor {
   // that need closures live in small methods of their own.
   private track(job: TaskJob): Promise<JobOutcome | undefined> {
     const task = this.active.get(job.id);
-    const execution = task ? this.begin(task, job.input) : this.adopt(job);
+    const execution = task ? this.begin(task, job.input) : this.adoption.adopt(job);
     if (execution !== SETTLED) this.remember(execution);
     return execution;
   }
@@ -145,55 +151,33 @@ export class TaskExecutor {
     void execution.finally(() => this.executions.delete(execution));
   }
 
-  /** Runs a job this process did not launch: its record in the store says what it is. */
-  private async adopt(job: TaskJob): Promise<JobOutcome | undefined> {
-    let record = await this.store.get(job.id);
-    if (this.active.has(job.id)) return undefined;
-    // Still RUNNING: its worker stopped without the sweep noticing yet (the engine gave the job
-    // back first), or it still runs elsewhere and the engine was wrong to give it back.
-    if (record?.status === 'RUNNING' && record.owner !== this.owner && this.orphans) {
-      const taken = await this.orphans.adoptRunning(record);
-      if (typeof taken === 'number') return { retryInMs: taken };
-      record = taken;
-    }
-    // Unknown, or already started, cancelled or finished elsewhere: nothing to run.
-    if (record?.status !== 'PENDING') return undefined;
-    const kind = record.taskName ?? job.taskName;
-    const definition = this.host.definition(kind);
-    const task = this.adoptedTask(record, kind, definition);
-    this.active.set(task.id, task);
-    if (!definition) {
-      this.finish(task, 'FAILED', { error: `No handler for task kind "${kind}" is defined in the process that received it` });
-      return undefined;
-    }
-    return this.begin(task, job.input);
+  /** The opened record store. */
+  get recordStore(): RecordStore {
+    return this.store;
   }
 
-  /** Set by the manager when the store tracks owners: decides what becomes of a stopped worker's task. */
-  orphans: { adoptRunning(record: TaskRecord): Promise<TaskRecord | number | null> } | null = null;
+  /** Starts a task that is PENDING in memory: the first step of every run. */
+  start(task: ActiveTask, input: JsonValue | undefined): Promise<JobOutcome | undefined> {
+    return this.begin(task, input);
+  }
 
   /** The in-memory state of a task known from its record: one this process did not launch. */
   adoptedTask(record: TaskRecord, kind: string, definition: TaskDefinition | undefined): ActiveTask {
-    const createdAt = record.createdAt ?? this.config.now();
-    const label = record.label ?? (typeof definition?.label === 'string' ? definition.label : kind);
-    // Locks of a finished task count as free wherever they are checked, so an adopted task need
-    // not know whether its launcher took any.
-    const task = new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, createdAt, false);
-    // A PENDING record that ran before waits for its next attempt.
-    task.attempt = (record.attempt ?? (record.startedAt ? 1 : 0)) + 1;
-    task.attemptErrors = record.attemptErrors;
+    const task = taskFromRecord(record, kind, definition, this.config.now());
     task.held = this.owner !== undefined && record.owner === this.owner;
     return task;
   }
 
   private begin(task: ActiveTask, input: JsonValue | undefined): Promise<JobOutcome | undefined> {
     if (task.status !== 'PENDING') return SETTLED;
-    const now = this.config.now();
+    // A task the store claimed for this manager is written RUNNING already; others start now.
+    const claimed = task.startedAt;
+    const now = claimed ?? this.config.now();
     task.status = 'RUNNING';
     task.startedAt = now;
     // A task this manager does not hold yet (one queued on a distributed runner that came back
     // here) is claimed by its start; one it holds is fenced by its owner.
-    const start: RecordPatch = { status: 'RUNNING', startedAt: now, updatedAt: now };
+    const start: RecordPatch = claimed ? {} : { status: 'RUNNING', startedAt: now, updatedAt: now };
     if (!task.held && this.owner !== undefined) {
       start.owner = this.owner;
       start.heartbeatAt = now;
@@ -205,7 +189,7 @@ export class TaskExecutor {
       start.maxAttempts = task.maxAttempts;
       if (task.attempt > 1) start.retryAt = null;
     }
-    this.store.update(task.id, start, this.owner);
+    if (!claimed || several) this.store.update(task.id, start, this.owner);
     if (this.host.wants('start')) {
       this.host.emit('start', task, { status: 'RUNNING', startedAt: now, timestamp: now, ...(several ? { attempt: task.attempt } : {}) });
     }
@@ -370,10 +354,3 @@ export class TaskExecutor {
     if (this.host.wants('cleanup')) this.host.emit('cleanup', task, { cleanedUp: true, timestamp: now });
   }
 }
-
-/** Stands in for the definition of a kind this process does not define; it is never run. */
-const NO_DEFINITION: TaskDefinition = {
-  run(): never {
-    throw new Error('no handler');
-  },
-};

@@ -66,6 +66,15 @@ export interface RecordStore {
    * while the record is PENDING and held by nobody else.
    */
   update(id: string, patch: RecordPatch, owner?: string): void;
+  /**
+   * Claims a PENDING record that nobody else holds for `owner`, durably: RUNNING, held by `owner`,
+   * started and beaten at `at`. Resolves with the record as claimed, or null when it was not
+   * claimable (unknown, no longer PENDING, or held by another). This is how a worker takes a job
+   * launched elsewhere: once it resolves, the task is its own and any other process sees it so, so
+   * a job delivered twice runs once, and a worker that dies right after is noticed by the sweep.
+   * Claims made together may share a statement (and the `at` of the first).
+   */
+  claim(id: string, owner: string, at: Date): Promise<TaskRecord | null>;
   /** Buffers the cleanup mark (written whatever the status) and, if asked, the release of the task's locks. */
   markCleanedUp(id: string, at: Date, releaseLocks: boolean): void;
   /** Resolves once everything buffered before the call is durable. */

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelTrackingTaskManager } from '../../src/index.js';
 import { BullMqRunner } from '../../src/bullmq.js';
-import { sqlite, tempDir } from '../helpers/data-sources.js';
+import { postgres, sqlite, tableName, tempDir } from '../helpers/data-sources.js';
 import { suiteNamespace } from '../helpers/namespaces.js';
 import { recordingLogger, waitFor } from '../helpers/wait.js';
 
@@ -38,20 +38,22 @@ class WorkerProcess {
   }
 }
 
-describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite file', () => {
+for (const engine of [sqlite, postgres]) describe.skipIf(!REDIS_URL || engine.skipReason)(`web and worker processes on BullMQ and one ${engine.name} database`, () => {
   let dataSource: DataSource;
   let env: Record<string, string>;
   const workers: WorkerProcess[] = [];
-  const queueName = `work-${process.pid}`;
-  const webManager = () => new ModelTrackingTaskManager({
+  const queueName = `work-${engine.name}-${process.pid}`;
+  const webManager = (queue = queueName) => new ModelTrackingTaskManager({
     dataSource, instanceId: 'web', logger: recordingLogger(),
-    runner: new BullMqRunner({ connection: { url: REDIS_URL }, prefix: PREFIX, queueName, concurrency: 0 }),
+    runner: new BullMqRunner({ connection: { url: REDIS_URL }, prefix: PREFIX, queueName: queue, concurrency: 0 }),
   });
 
   beforeAll(async () => {
     const file = join(tempDir(), 'cluster.db');
-    dataSource = await sqlite.open([], { file });
-    env = { SH_DB_FILE: file, SH_REDIS_URL: REDIS_URL ?? '', SH_PREFIX: PREFIX, SH_QUEUE: queueName };
+    dataSource = await engine.open([], { file });
+    const database: Record<string, string> = engine.name === 'sqlite' ? { SH_DB_FILE: file }
+      : { SH_DB_URL: process.env.STABLEHAND_TEST_POSTGRES_URL ?? '', SH_DB_SCHEMA: suiteNamespace() };
+    env = { ...database, SH_REDIS_URL: REDIS_URL ?? '', SH_PREFIX: PREFIX, SH_QUEUE: queueName };
   });
 
   afterAll(async () => {
@@ -64,7 +66,7 @@ describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite f
   });
 
   const counts = async (): Promise<Partial<Record<string, number>>> => {
-    const rows = await dataSource.query<{ status: string; n: number | string }[]>('SELECT status, COUNT(*) AS n FROM stablehand_task GROUP BY status');
+    const rows = await dataSource.query<{ status: string; n: number | string }[]>(`SELECT status, COUNT(*) AS n FROM ${tableName(dataSource, 'stablehand_task')} GROUP BY status`);
     return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   };
 
@@ -97,7 +99,7 @@ describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite f
     expect(byStatus.PENDING ?? 0).toBe(0);
     expect(byStatus.RUNNING ?? 0).toBe(0);
     // Only tasks the killed worker held can have failed, each saying its worker stopped responding.
-    const failed = await dataSource.query<{ id: string; error: string }[]>("SELECT id, error FROM stablehand_task WHERE status = 'FAILED'");
+    const failed = await dataSource.query<{ id: string; error: string }[]>(`SELECT id, error FROM ${tableName(dataSource, 'stablehand_task')} WHERE status = 'FAILED'`);
     expect(failed.length).toBeLessThanOrEqual(4);
     for (const row of failed) expect(row.error).toMatch(/^Worker .+ stopped responding/);
     const ranTwice = survivor.ran.filter((id) => doomed.ran.includes(id));
@@ -110,11 +112,13 @@ describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite f
   }, 150_000);
 
   it('runs the tasks of a killed worker again on another when their kind has an attempt left: BullMQ gives the jobs back, the record keeps one history', async () => {
-    // BullMQ notices the dead worker's expired locks within about 2 s here (30 s by default).
-    const doomed = new WorkerProcess({ ...env, SH_CONCURRENCY: '3', SH_TASK_MS: '120000', SH_LOCK_MS: '1000' });
+    // BullMQ notices the dead worker's expired locks within about 2 s here (30 s by default). A
+    // queue of its own: the earlier test's workers hold the queue's stalled check for 30 s.
+    const queue = `${queueName}-retries`;
+    const doomed = new WorkerProcess({ ...env, SH_QUEUE: queue, SH_CONCURRENCY: '3', SH_TASK_MS: '120000', SH_LOCK_MS: '1000' });
     workers.push(doomed);
     await doomed.ready();
-    const web = webManager();
+    const web = webManager(queue);
     web.define('work-twice', { label: 'Work', attempts: 2, run: () => null });
     await web.start();
     const ids: string[] = [];
@@ -123,7 +127,7 @@ describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite f
       const records = await Promise.all(ids.map((id) => web.getTask(id)));
       return records.every((record) => record?.status === 'RUNNING');
     }, 15_000, 'the tasks to run on the doomed worker');
-    const survivor = new WorkerProcess({ ...env, SH_CONCURRENCY: '3', SH_TASK_MS: '5', SH_LOCK_MS: '1000' });
+    const survivor = new WorkerProcess({ ...env, SH_QUEUE: queue, SH_CONCURRENCY: '3', SH_TASK_MS: '5', SH_LOCK_MS: '1000' });
     workers.push(survivor);
     await survivor.ready();
     doomed.child.kill('SIGKILL');
@@ -140,6 +144,30 @@ describe.skipIf(!REDIS_URL)('web and worker processes on BullMQ and one SQLite f
     survivor.child.kill('SIGTERM');
     await waitFor(() => survivor.exited, 15_000, 'the surviving worker to stop');
   }, 90_000);
+
+  it('carries a cancel from the web process to the worker process running the task within a second', async () => {
+    const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: '120000' });
+    workers.push(worker);
+    await worker.ready();
+    const web = webManager();
+    web.define('work', { label: 'Work', run: () => null });
+    await web.start();
+    const { id } = await web.launch('work', { n: 1 });
+    await waitFor(async () => (await web.getTask(id))?.status === 'RUNNING', 10_000, 'the task to start on the worker');
+    const asked = Date.now();
+    expect(await web.cancel(id, { user: 'ops' })).toEqual({ id, status: 'CANCELLING' });
+    const record = await waitFor(async () => {
+      const found = await web.getTask(id);
+      return found?.status === 'CANCELLED' ? found : null;
+    }, 10_000, 'the worker to record the cancel');
+    // The worker's heartbeat (every 200 ms here, 5 s by default) is not what brought it: the signal on the queue did.
+    expect(Date.now() - asked).toBeLessThan(1_000 + 500);
+    expect(record).toMatchObject({ message: 'Cancelled', cancelRequestedBy: 'ops', owner: expect.stringContaining(`:${worker.child.pid ?? 0}:`) });
+    expect(worker.events.some((e) => e.event === 'aborted' && e.id === id)).toBe(true);
+    await web.stop();
+    worker.child.kill('SIGTERM');
+    await waitFor(() => worker.exited, 15_000, 'the worker to stop');
+  }, 60_000);
 
   it('stops a worker gracefully on SIGTERM: its running tasks finish and are recorded', async () => {
     const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: '800' });

@@ -294,6 +294,32 @@ export function recordStoreContract(fixture: StoreFixture): void {
         expect(await store.get(free.id)).toMatchObject(claimed);
       });
 
+      it('claims durably, and only the PENDING records nobody else holds; claims asked together each get their own answer', async () => {
+        const free = await held(null);
+        const alreadyMine = await held('w1');
+        const theirs = await held('w2');
+        const runningFree = await running(null);
+        const done = await held(null);
+        await write(done.id, terminal('DONE', at(1500)));
+        const unknown = newTaskId();
+        const answers = await Promise.all([free, alreadyMine, theirs, runningFree, done].map((record) => store.claim(record.id, 'w1', at(2000)))
+          .concat([store.claim(unknown, 'w1', at(2000)), store.claim(free.id, 'w1', at(2000))]));
+        const claimed = { status: 'RUNNING', owner: 'w1', heartbeatAt: at(2000), startedAt: at(2000), updatedAt: at(2000) };
+        expect(answers[0]).toMatchObject({ ...claimed, id: free.id, label: free.label, input: free.input });
+        expect(answers[1]).toMatchObject({ ...claimed, id: alreadyMine.id });
+        expect(answers.slice(2, 6)).toEqual([null, null, null, null]);
+        // The same id claimed twice at once: one claim wins.
+        expect(answers[6]).toBeNull();
+        // Durable at once, as every other process reads it.
+        expect(await store.get(free.id)).toMatchObject(claimed);
+        expect(await store.get(theirs.id)).toEqual(theirs);
+        expect(await store.get(runningFree.id)).toMatchObject({ status: 'RUNNING', owner: null, startedAt: at(100) });
+        expect(await store.get(done.id)).toMatchObject({ status: 'DONE' });
+        // Another worker's claim on the now held record misses.
+        expect(await store.claim(free.id, 'w2', at(4000))).toBeNull();
+        expect(await store.get(free.id)).toMatchObject(claimed);
+      });
+
       it('lands an unfenced change on any unfinished record, whoever holds it', async () => {
         const records = [await held('w1'), await running('w2'), await held(null)];
         for (const record of records) store.update(record.id, { cancelRequestedAt: at(5000), cancelRequestedBy: 'bob' });

@@ -52,6 +52,13 @@ export class MemoryRecordStore implements RecordStore {
     }
   }
 
+  claim(id: string, owner: string, at: Date): Promise<TaskRecord | null> {
+    const record = this.records.get(id);
+    if (record?.status !== 'PENDING' || (record.owner !== null && record.owner !== owner)) return Promise.resolve(null);
+    Object.assign(record, { status: 'RUNNING', owner, startedAt: at, heartbeatAt: at, updatedAt: at });
+    return Promise.resolve({ ...record });
+  }
+
   heartbeat(owner: string, at: Date, ids: readonly string[]): Promise<HeartbeatReport> {
     for (const id of ids) {
       const record = this.records.get(id);

@@ -9,7 +9,7 @@ interface Waiter {
 }
 
 /**
- * Coalesces reads by id made in the same turn of the event loop into one statement per turn. A
+ * Coalesces reads (or claims) by id made in the same turn of the event loop into one statement per turn. A
  * worker taking jobs of other processes reads each one's record before it runs it; with dozens of
  * jobs arriving at once that is one query instead of dozens, each of which the database must
  * parse and plan on its own.
@@ -24,7 +24,12 @@ export class ReadBatcher {
     void this.read(batch);
   };
 
-  constructor(private readonly readMany: ReadMany, private readonly maxIds: number) {}
+  /**
+   * @param maxIds ids per statement.
+   * @param shared whether callers asking for the same id in one batch all get its record (reads),
+   * or only the first does and the others get null (claims: one claim wins).
+   */
+  constructor(private readonly readMany: ReadMany, private readonly maxIds: number, private readonly shared = true) {}
 
   /** The record of `id`, or null; read together with the other ids asked for in this turn. */
   get(id: string): Promise<TaskRecord | null> {
@@ -45,7 +50,10 @@ export class ReadBatcher {
       const chunk = ids.slice(offset, offset + this.maxIds);
       try {
         const found = new Map((await this.readMany(chunk)).map((record) => [record.id, record]));
-        for (const id of chunk) for (const waiter of batch.get(id) ?? []) waiter.resolve(found.get(id) ?? null);
+        for (const id of chunk) {
+          const record = found.get(id) ?? null;
+          for (const [i, waiter] of (batch.get(id) ?? []).entries()) waiter.resolve(i === 0 || this.shared ? record : null);
+        }
       } catch (error) {
         for (const id of chunk) for (const waiter of batch.get(id) ?? []) waiter.reject(error);
       }

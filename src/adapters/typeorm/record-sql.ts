@@ -26,18 +26,20 @@ interface Dialect {
    * columns' types (PostgreSQL); 'single' one UPDATE per record.
    */
   updateMany: 'values' | 'typed-values' | 'single';
+  /** Whether an UPDATE can return the rows it changed (`RETURNING`). */
+  returning: boolean;
   insertIgnore(table: string, columns: string, values: string): string;
 }
 
 const QUESTION_MARK: Dialect['placeholder'] = () => '?';
 const SQLITE: Dialect = {
-  placeholder: QUESTION_MARK, updateMany: 'values', insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
+  placeholder: QUESTION_MARK, updateMany: 'values', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
 };
 const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
   'better-sqlite3': SQLITE,
   sqlite: SQLITE,
-  postgres: { placeholder: (i) => `$${i}`, updateMany: 'typed-values', insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
-  mysql: { placeholder: QUESTION_MARK, updateMany: 'single', insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
+  postgres: { placeholder: (i) => `$${i}`, updateMany: 'typed-values', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  mysql: { placeholder: QUESTION_MARK, updateMany: 'single', returning: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 
 /** A record's id with the change to write to it, and the owner that fences it (if any). */
@@ -351,6 +353,38 @@ export class RecordSql {
       return `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.id} = ${this.dialect.placeholder(keys.length + 1)}`;
     });
     return { sql, params: [...keys.map((key) => this.encode(key, patch[key])), id] };
+  }
+
+  /**
+   * Claims the PENDING records among `ids` (at most 256) that nobody else holds for `owner`, and
+   * reads back the ones it claimed: one UPDATE ... RETURNING where the database has it (PostgreSQL,
+   * SQLite), an UPDATE then a SELECT of the owner's RUNNING records among `ids` elsewhere.
+   */
+  claimMany(ids: readonly string[], owner: string, at: Date): SqlStatement[] {
+    const typed = this.dialect.updateMany === 'typed-values';
+    const size = typed ? ids.length : [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
+    const dates = (['startedAt', 'heartbeatAt', 'updatedAt'] as const).filter((key) => this.has(key));
+    const returning = this.dialect.returning;
+    let index = 0;
+    const p = () => this.dialect.placeholder(++index);
+    const sql = this.text(`claim:${typed ? 'array' : size}`, () => {
+      const set = [`${this.status} = ${p()}`, `${this.col('owner').sql} = ${p()}`, ...dates.map((key) => `${this.col(key).sql} = ${p()}`)];
+      const idList = typed ? `= ANY(${p()}::${postgresValueType(this.col('id'), this.driver)}[])` : `IN (${Array.from({ length: size }, p).join(', ')})`;
+      return `UPDATE ${this.mapping.table} SET ${set.join(', ')} WHERE ${this.id} ${idList} AND ${this.statusBesideId('')} = ${p()} ` +
+        `AND (${this.col('owner').sql} IS NULL OR ${this.col('owner').sql} = ${p()})` + (returning ? ` RETURNING ${this.selectList}` : '');
+    });
+    const padded: unknown[] = [...ids];
+    while (padded.length < size) padded.push(ids[ids.length - 1]);
+    const [running, pending] = this.statusValues(['RUNNING', 'PENDING']);
+    const params = [running, owner, ...dates.map((key) => this.encode(key, at)), ...(typed ? [[...ids]] : padded), pending, owner];
+    const claim: SqlStatement = { sql, params, read: returning };
+    if (returning) return [claim];
+    const read = this.text(`claimed:${size}`, () => {
+      let n = 0;
+      return `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} IN (${Array.from({ length: size }, () => this.dialect.placeholder(++n)).join(', ')}) ` +
+        `AND ${this.col('owner').sql} = ${this.dialect.placeholder(++n)} AND ${this.status} = ${this.dialect.placeholder(++n)}`;
+    });
+    return [claim, { sql: read, params: [...padded, owner, running], read: true }];
   }
 
   /**

@@ -65,6 +65,8 @@ export class TypeOrmRecordStore implements RecordStore {
   private executorInstance: SqlExecutor | null = null;
   private buffer: WriteBuffer | null = null;
   private reads: ReadBatcher | null = null;
+  // Claims by owner (one per manager in practice), batched like reads; `at` is the first claim's of a batch.
+  private readonly claims = new Map<string, { batcher: ReadBatcher; at: Date | null }>();
 
   /** Keeps the options; the entity and fieldMap are checked when the store opens. */
   constructor(options: TypeOrmRecordStoreOptions) {
@@ -178,6 +180,34 @@ export class TypeOrmRecordStore implements RecordStore {
 
   flush(): Promise<void> {
     return this.writes.flush();
+  }
+
+  async claim(id: string, owner: string, at: Date): Promise<TaskRecord | null> {
+    const sql = this.sql;
+    const executor = this.executor;
+    let claims = this.claims.get(owner);
+    if (!claims) {
+      const state: { batcher: ReadBatcher; at: Date | null } = {
+        at: null,
+        batcher: new ReadBatcher(async (ids) => {
+          const batchAt = state.at ?? new Date();
+          state.at = null;
+          const rows = await executor.transaction(function* claimPlan() {
+            let claimed: SqlRows = [];
+            for (const statement of sql.claimMany(ids, owner, batchAt)) {
+              const result = yield statement;
+              if (statement.read) claimed = result as SqlRows;
+            }
+            return claimed;
+          });
+          return sql.decodeAll(rows);
+        }, INSERT_CHUNK_SIZES[0], false),
+      };
+      claims = state;
+      this.claims.set(owner, claims);
+    }
+    claims.at ??= at;
+    return claims.batcher.get(id);
   }
 
   async get(id: string): Promise<TaskRecord | null> {
