@@ -1,3 +1,4 @@
+import { isPlausibleId } from './ids.js';
 import { InvalidInputError } from './errors.js';
 import type { TaskRecord } from './record.js';
 import { TASK_STATUSES, type TaskStatus } from './status.js';
@@ -62,7 +63,7 @@ export function resolveListQuery(options: ListTasksOptions): ListQuery {
     query.status = [...new Set(statuses as TaskStatus[])];
   }
   if (options.before !== undefined) {
-    if (typeof options.before !== 'string' || !options.before || options.before.length > MAX_CURSOR_LENGTH) {
+    if (!isPlausibleId(options.before) || options.before.length > MAX_CURSOR_LENGTH) {
       throw new InvalidInputError('before must be a task id (a cursor from a previous page).');
     }
     query.before = options.before;

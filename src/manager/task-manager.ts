@@ -1,4 +1,5 @@
-import { InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, UnknownTaskKindError } from '../core/errors.js';
+import { InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, UnknownTaskKindError } from '../core/errors.js';
+import { isPlausibleId } from '../core/ids.js';
 import type { FleetReport } from '../core/fleet.js';
 import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
 import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
@@ -300,6 +301,7 @@ export class TaskManager {
    */
   async cancel(id: string, options: CancelOptions = {}): Promise<CancelResult> {
     if (typeof id !== 'string' || !id) throw new InvalidInputError('A task id must be a non-empty string.');
+    if (!isPlausibleId(id)) throw new TaskNotFoundError(id);
     const givenOptions: unknown = options;
     if (givenOptions === null || typeof givenOptions !== 'object') throw new InvalidInputError('cancel options must be an object.');
     const store = this.store;
@@ -356,7 +358,8 @@ export class TaskManager {
   /** Reads one task's record from the store, or `null`. */
   async getTask(id: string): Promise<TaskRecord | null> {
     if (typeof id !== 'string') throw new InvalidInputError('A task id must be a string.');
-    return this.store.get(id);
+    // An id no record can have (control characters, too long) is found nowhere, on every database.
+    return isPlausibleId(id) ? this.store.get(id) : null;
   }
 
   /** Reads a page of task records, newest first. Throws `InvalidInputError` for bad values. */

@@ -113,6 +113,8 @@ export function createTaskRouter(manager: TaskRouterManager, options?: TaskRoute
   router.all('/:id', refuse('GET, HEAD'));
   router.post('/:id/cancel', handle((req) => ui.cancel(req)));
   router.all('/:id/cancel', refuse('POST'));
+  // Every other path under the mount point is answered here, in JSON, not by the host's 404 page.
+  router.use((_req: Request, res: Response) => send(res, ui.notFound()));
   // Scoped to this router, so the host's own error handling never sees (or has to know) our errors.
   router.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {

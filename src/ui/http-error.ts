@@ -9,6 +9,7 @@ export type TaskRouterErrorCode =
   | 'INVALID_BODY'
   | 'INVALID_QUERY'
   | 'INVALID_PATH'
+  | 'NOT_FOUND'
   | 'UNKNOWN_KIND'
   | 'KIND_REQUIRED'
   | 'NO_KINDS'

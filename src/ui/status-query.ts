@@ -1,7 +1,7 @@
+import { isPlausibleId } from '../core/ids.js';
 import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type ListTasksOptions } from '../core/list-query.js';
 import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
 import { TaskRouterHttpError } from './http-error.js';
-
 
 function invalid(message: string): never {
   throw new TaskRouterHttpError(400, 'INVALID_QUERY', message);
@@ -41,6 +41,9 @@ function parseStatuses(raw: unknown): TaskStatus[] | undefined {
  */
 export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number): ListTasksOptions {
   const request: ListTasksOptions = { limit: defaultLimit };
+  // `status[]=x` is a key of its own to Express's query parser: refused rather than ignored.
+  const bracketed = Object.keys(query).find((key) => /^(status|limit|before)\[/.test(key));
+  if (bracketed !== undefined) invalid(`Give "${bracketed.slice(0, bracketed.indexOf('['))}" as plain text, not as a list or an object.`);
 
   const statuses = parseStatuses(query.status);
   if (statuses) request.status = statuses;
@@ -55,7 +58,7 @@ export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defau
 
   const before = single(query, 'before');
   if (before !== undefined) {
-    if (before === '' || before.length > MAX_CURSOR_LENGTH) invalid('"before" must be a cursor from "next_cursor".');
+    if (!isPlausibleId(before) || before.length > MAX_CURSOR_LENGTH) invalid('"before" must be a cursor from "next_cursor".');
     request.before = before;
   }
   return request;

@@ -1,3 +1,4 @@
+import { isPlausibleId } from '../core/ids.js';
 import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPair } from './csrf.js';
 import { renderTaskDetail } from './detail-template.js';
 import { normaliseBasePath } from './escape.js';
@@ -45,7 +46,6 @@ export interface UiResponse {
 }
 
 /** Ids are short (UUIDv7-like); anything far longer cannot exist and is not worth a store round trip. */
-const MAX_ID_LENGTH = 200;
 
 /**
  * The task page and API without a web framework: each method turns a {@link UiRequest} into a
@@ -201,6 +201,11 @@ export class TaskUi<Req> {
     return { status: 202, headers: jsonHeaders(), body: JSON.stringify(payload) };
   }
 
+  /** 404 for a path under the mount point that names nothing. */
+  notFound(): UiResponse {
+    return this.errorResponse(new TaskRouterHttpError(404, 'NOT_FOUND', 'Nothing here: see the routes of the task router.'));
+  }
+
   /** 405 for a known path asked with the wrong method. */
   methodNotAllowed(allow: string): UiResponse {
     return this.errorResponse(
@@ -228,7 +233,7 @@ export class TaskUi<Req> {
 
   #taskId(req: UiRequest<Req>): string {
     const id = req.taskId;
-    if (!id || id.length > MAX_ID_LENGTH) throw new TaskRouterHttpError(404, 'TASK_NOT_FOUND', 'No task with that id.');
+    if (!isPlausibleId(id)) throw new TaskRouterHttpError(404, 'TASK_NOT_FOUND', 'No task with that id.');
     return id;
   }
 
