@@ -1,4 +1,4 @@
-import { InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, UnknownTaskKindError } from '../core/errors.js';
+import { ConfigurationError, InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, UnknownTaskKindError } from '../core/errors.js';
 import { isPlausibleId } from '../core/ids.js';
 import type { FleetReport } from '../core/fleet.js';
 import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
@@ -154,6 +154,8 @@ export class TaskManager {
     this.state = 'starting';
     const store = this.createStore();
     await store.open();
+    checkFits(store, 'owner', store.tracksOwners ? [this.config.instanceId] : [], 'instanceId');
+    checkFits(store, 'taskName', this.kinds, 'the task kind');
     this.storeInstance = store;
     this.executor.open(store, this.runner);
     if (store.tracksOwners) {
@@ -234,6 +236,10 @@ export class TaskManager {
     const givenKind: unknown = kind;
     const givenOptions: unknown = options;
     if (!definition) throw new UnknownTaskKindError(String(givenKind), this.kinds);
+    const kindLimit = this.store.maxLength?.('taskName');
+    if (kindLimit !== undefined && kind.length > kindLimit) {
+      throw new InvalidInputError(`The task kind "${kind}" is longer than the record's kind column holds (${kindLimit} characters).`);
+    }
     assertJson(input, 'input');
     if (givenOptions === null || typeof givenOptions !== 'object') throw new InvalidInputError('launch options must be an object.');
     if (options.label !== undefined && (typeof options.label !== 'string' || !options.label)) {
@@ -495,5 +501,14 @@ export class TaskManager {
 }
 
 type ManagerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Refuses, before anything is written, a value that names a task or its holder and would not fit its column. */
+function checkFits(store: RecordStore, key: 'owner' | 'taskName', values: readonly string[], what: string): void {
+  const limit = store.maxLength?.(key);
+  const long = limit === undefined ? undefined : values.find((value) => value.length > limit);
+  if (long !== undefined) {
+    throw new ConfigurationError(`${what} "${long}" is longer than the record's ${key} column holds (${String(limit)} characters).`);
+  }
+}
 
 const STOPPED_BEFORE_START = 'Cancelled — the app stopped before it started';

@@ -1,6 +1,6 @@
 import type { FleetSnapshot } from '../core/fleet.js';
 import type { ListQuery, TaskPage } from '../core/list-query.js';
-import type { RecordPatch, TaskRecord } from '../core/record.js';
+import type { RecordKey, RecordPatch, TaskRecord } from '../core/record.js';
 import type { TaskStatus } from '../core/status.js';
 
 /** What a store's sweep did. */
@@ -28,6 +28,12 @@ export interface HeartbeatReport {
  * makes writes durable and answers reads. Implementations: `TypeOrmRecordStore`, `MemoryRecordStore`.
  */
 export interface RecordStore {
+  /**
+   * The most characters the store keeps of `key` (a `varchar(n)` column: n), or undefined when it
+   * keeps any length. Longer texts are cut with a mark, except the keys that name a task or its
+   * holder (`taskName`, `owner`), which the manager checks against it instead. Known once open.
+   */
+  maxLength?(key: RecordKey): number | undefined;
   /** Prepares the store (checks schema, opens statements). Called by the manager's `start()`. */
   open(): Promise<void>;
   /**

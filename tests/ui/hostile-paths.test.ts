@@ -28,7 +28,7 @@ for (const engine of engines) {
     });
 
     const expectJsonError = (res: request.Response, status: number, code: string) => {
-      expect(res.status, `${res.req.path}: ${res.text}`).toBe(status);
+      expect(res.status, res.text).toBe(status);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect((res.body as { error: { code: string } }).error.code).toBe(code);
     };

@@ -2,22 +2,25 @@ import type { Driver } from 'typeorm';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
 import type { TaskStatus } from '../../core/status.js';
 import { stringOf } from '../../core/json.js';
+import { storableJson, storableText } from './storable.js';
 
 /**
  * Converts a logical value into what the column stores: JSON columns get JSON text, text columns
  * strings (JSON for anything else), number columns numbers (a progress payload its `percent`),
  * and dates and booleans go through the TypeORM driver so the host's repositories read them back
- * exactly as if TypeORM had written them.
+ * exactly as if TypeORM had written them. Texts and JSON are made storable first (see
+ * storable.ts): no NUL character, nothing longer than the column holds.
  */
 export function encodeValue(column: MappedColumn, value: unknown, driver: Driver, mapping: RecordMapping): unknown {
   if (value === null || value === undefined) return null;
   if (column.key === 'status') return mapping.toDbStatus[value as TaskStatus];
   switch (column.kind) {
     case 'json':
-      return JSON.stringify(value);
+      return storableJson(value, column.maxChars);
     case 'text':
-      if (typeof value === 'string') return value;
-      return value instanceof Date ? value.toISOString() : JSON.stringify(value);
+      if (typeof value === 'string') return storableText(value, column.maxChars);
+      if (value instanceof Date) return value.toISOString();
+      return storableJson(value, column.maxChars);
     case 'number': {
       if (typeof value === 'number') return value;
       const percent = typeof value === 'object' ? (value as { percent?: unknown }).percent : value;

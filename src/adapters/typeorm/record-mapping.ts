@@ -3,6 +3,7 @@ import { stringOf } from '../../core/json.js';
 import { ConfigurationError } from '../../core/errors.js';
 import { RECORD_KEYS, type FieldMap, type RecordKey, type StatusValues } from '../../core/record.js';
 import { TASK_STATUSES, type TaskStatus } from '../../core/status.js';
+import { columnCharLimit } from './storable.js';
 
 /** TypeORM's column metadata (its class is not exported from the package root). */
 export type ColumnMetadata = EntityMetadata['columns'][number];
@@ -18,6 +19,12 @@ export interface MappedColumn {
   sql: string;
   kind: ColumnKind;
   /**
+   * The most characters a value is cut to (see `columnCharLimit`); undefined for the keys that
+   * identify a task or its holder (`id`, `taskName`, `status`, `owner`), which are never cut but
+   * checked: see {@link RecordMapping.capacity}.
+   */
+  maxChars: number | undefined;
+  /**
    * The last date this column encoded, and its encoding: timestamps of one flush mostly share a
    * millisecond, so the driver's date formatting runs once per column and millisecond.
    */
@@ -29,9 +36,14 @@ export interface RecordMapping {
   /** The table's name, quoted for SQL. */
   table: string;
   columns: ReadonlyMap<RecordKey, MappedColumn>;
+  /** The most characters each text column holds, where it has a limit. */
+  capacity: ReadonlyMap<RecordKey, number>;
   toDbStatus: Readonly<Record<TaskStatus, string>>;
   fromDbStatus: ReadonlyMap<string, TaskStatus>;
 }
+
+// Keys whose values are compared, not just shown: cutting one would change what it names.
+const IDENTITY_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>(['id', 'taskName', 'status', 'owner']);
 
 const JSON_TYPES = new Set(['json', 'jsonb', 'simple-json']);
 const NUMBER_TYPES = new Set([
@@ -83,6 +95,7 @@ export function resolveRecordMapping(
     }
   }
   const columns = new Map<RecordKey, MappedColumn>();
+  const capacity = new Map<RecordKey, number>();
   for (const key of RECORD_KEYS) {
     const property = key in fieldMap ? fieldMap[key] : key;
     if (property === null || property === undefined) continue;
@@ -97,12 +110,17 @@ export function resolveRecordMapping(
         `(its columns: ${metadata.columns.map((c) => c.propertyPath).join(', ')}).`,
       );
     }
-    columns.set(key, { key, metadata: column, sql: driver.escape(column.databaseName), kind: columnKind(column) });
+    const kind = columnKind(column);
+    const limit = columnCharLimit(column, kind === 'text' || kind === 'json', dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb');
+    if (limit !== undefined) capacity.set(key, limit);
+    const maxChars = IDENTITY_KEYS.has(key) ? undefined : limit;
+    columns.set(key, { key, metadata: column, sql: driver.escape(column.databaseName), kind, maxChars });
   }
   checkRequired(metadata, columns);
   return {
     table: metadata.tablePath.split('.').map((part) => driver.escape(part)).join('.'),
     columns,
+    capacity,
     ...resolveStatusValues(statusValues),
   };
 }

@@ -5,7 +5,7 @@ import type { ListQuery, TaskPage } from '../../core/list-query.js';
 import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
-import type { RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
+import type { RecordKey, RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
 import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
@@ -121,6 +121,10 @@ export class TypeOrmRecordStore implements RecordStore {
       if (error instanceof TaskConflictError) throw error;
       throw new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error);
     }
+  }
+
+  maxLength(key: RecordKey): number | undefined {
+    return this.sql.mapping.capacity.get(key);
   }
 
   get tracksOwners(): boolean {
@@ -316,6 +320,6 @@ function lockTable(dataSource: DataSource): LockTable | null {
     objectKey: escape(column('objectKey').databaseName),
     taskId: escape(column('taskId').databaseName),
     lockedAt: escape(lockedAt.databaseName),
-    lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date' },
+    lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date', maxChars: undefined },
   };
 }
