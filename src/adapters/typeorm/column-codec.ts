@@ -22,9 +22,10 @@ export function encodeValue(column: MappedColumn, value: unknown, driver: Driver
       if (value instanceof Date) return value.toISOString();
       return storableJson(value, column.maxChars);
     case 'number': {
-      if (typeof value === 'number') return value;
-      const percent = typeof value === 'object' ? (value as { percent?: unknown }).percent : value;
-      return typeof percent === 'number' && Number.isFinite(percent) ? percent : null;
+      const number = typeof value === 'object' ? (value as { percent?: unknown }).percent : value;
+      if (typeof number !== 'number' || !Number.isFinite(number)) return null;
+      // An integer column (a host's `progress: number`) would refuse 33.3: it gets 33.
+      return column.integer ? Math.round(number) : number;
     }
     case 'date': {
       if (!(value instanceof Date)) return driver.preparePersistentValue(value, column.metadata);

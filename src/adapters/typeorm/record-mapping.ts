@@ -24,6 +24,8 @@ export interface MappedColumn {
    * checked: see {@link RecordMapping.capacity}.
    */
   maxChars: number | undefined;
+  /** Whether the column holds whole numbers only (a percentage is rounded for it). */
+  integer: boolean;
   /**
    * The last date this column encoded, and its encoding: timestamps of one flush mostly share a
    * millisecond, so the driver's date formatting runs once per column and millisecond.
@@ -50,6 +52,7 @@ const NUMBER_TYPES = new Set([
   'int', 'integer', 'int2', 'int4', 'int8', 'smallint', 'mediumint', 'bigint', 'tinyint', 'float', 'float4',
   'float8', 'double', 'double precision', 'real', 'decimal', 'numeric', 'dec', 'fixed', 'number',
 ]);
+const INTEGER_TYPES = new Set(['int', 'integer', 'int2', 'int4', 'int8', 'smallint', 'mediumint', 'bigint', 'tinyint']);
 const BOOLEAN_TYPES = new Set(['boolean', 'bool']);
 const DATE_TYPES = new Set([
   'datetime', 'datetime2', 'timestamp', 'timestamptz', 'timestamp without time zone', 'timestamp with time zone', 'date',
@@ -114,7 +117,8 @@ export function resolveRecordMapping(
     const limit = columnCharLimit(column, kind === 'text' || kind === 'json', dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb');
     if (limit !== undefined) capacity.set(key, limit);
     const maxChars = IDENTITY_KEYS.has(key) ? undefined : limit;
-    columns.set(key, { key, metadata: column, sql: driver.escape(column.databaseName), kind, maxChars });
+    const integer = kind === 'number' && typeof column.type === 'string' && INTEGER_TYPES.has(column.type.toLowerCase());
+    columns.set(key, { key, metadata: column, sql: driver.escape(column.databaseName), kind, maxChars, integer });
   }
   checkRequired(metadata, columns);
   return {

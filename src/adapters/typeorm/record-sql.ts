@@ -485,7 +485,7 @@ export class RecordSql {
     const list = keys.map(() => this.dialect.placeholder(++index)).join(', ');
     return {
       sql: `DELETE FROM ${l.table} WHERE ${l.objectKey} IN (${list}) AND ${l.taskId} NOT IN ` +
-        `(SELECT ${this.id} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)}))`,
+        `(SELECT ${this.idAsText} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)}))`,
       params: [...keys, ...this.statusValues(ACTIVE_STATUSES)],
     };
   }
@@ -512,6 +512,14 @@ export class RecordSql {
     };
   }
 
+  /**
+   * The record's id as the lock table's text column compares it: PostgreSQL compares a `uuid` id
+   * column with text only through a cast.
+   */
+  private get idAsText(): string {
+    return this.dialect.updateMany === 'typed-values' ? `${this.id}::text` : this.id;
+  }
+
   /** Releases one task's locks. */
   releaseLocks(taskId: string): SqlStatement {
     const l = this.lockTable();
@@ -522,7 +530,7 @@ export class RecordSql {
   releaseFinishedLocks(): SqlStatement {
     const l = this.lockTable();
     return {
-      sql: `DELETE FROM ${l.table} WHERE ${l.taskId} NOT IN (SELECT ${this.id} FROM ${this.mapping.table} ` +
+      sql: `DELETE FROM ${l.table} WHERE ${l.taskId} NOT IN (SELECT ${this.idAsText} FROM ${this.mapping.table} ` +
         `WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}))`,
       params: this.statusValues(ACTIVE_STATUSES),
     };

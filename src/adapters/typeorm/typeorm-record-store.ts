@@ -320,6 +320,6 @@ function lockTable(dataSource: DataSource): LockTable | null {
     objectKey: escape(column('objectKey').databaseName),
     taskId: escape(column('taskId').databaseName),
     lockedAt: escape(lockedAt.databaseName),
-    lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date', maxChars: undefined },
+    lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date', maxChars: undefined, integer: false },
   };
 }
