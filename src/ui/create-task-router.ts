@@ -92,7 +92,8 @@ export function createTaskRouter(manager: TaskRouterManager, options?: TaskRoute
   if (missing) throw new ConfigurationError(`createTaskRouter: the manager has no ${missing}.`);
   const resolved = resolveTaskUiOptions<Request>(options);
   const ui = new TaskUi<Request>(manager, resolved);
-  const parseJson = express.json({ limit: resolved.bodyLimitBytes, strict: true, type: JSON_TYPES });
+  // Not strict: a body of "str", 123 or null is valid JSON, which the routes refuse as INVALID_BODY.
+  const parseJson = express.json({ limit: resolved.bodyLimitBytes, strict: false, type: JSON_TYPES });
 
   const handle = (route: (req: UiRequest<Request>) => Promise<UiResponse>) =>
     async (req: Request, res: Response): Promise<void> => {

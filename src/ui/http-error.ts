@@ -18,6 +18,7 @@ export type TaskRouterErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'CSRF_FAILED'
+  | 'CROSS_ORIGIN'
   | 'READ_ONLY'
   | 'METHOD_NOT_ALLOWED'
   | 'TASK_NOT_FOUND'

@@ -139,6 +139,15 @@ export interface TaskUiOptions<Req> {
    */
   csrf?: TaskRouterCsrfOptions | false | undefined;
   /**
+   * Origins besides the page's own (`https://admin.example.com`) allowed to post to `run/` and
+   * `:id/cancel/`. Browsers say where a request comes from (`Origin`, `Sec-Fetch-Site`); one that
+   * names another site is refused with 403 `CROSS_ORIGIN` before anything else, in addition to the
+   * CSRF check. The page's own origin is the request's `Host`: behind a proxy that rewrites it,
+   * list the public origin here.
+   * @defaultValue none: same-origin requests only
+   */
+  trustedOrigins?: readonly string[] | undefined;
+  /**
    * Receives the router's own faults.
    * @defaultValue `console`
    */
@@ -181,6 +190,8 @@ export interface ResolvedTaskUiOptions<Req> {
   /** See {@link TaskUiOptions.getUser}; `null` when not given. */
   getUser: ((req: Req) => unknown) | null;
   csrf: { secret: string; cookieName: string; headerName: string } | null;
+  /** See {@link TaskUiOptions.trustedOrigins}, normalised (`scheme://host[:port]`). */
+  trustedOrigins: ReadonlySet<string>;
   logger: TaskRouterLogger;
   /** See {@link TaskUiOptions.layout}; `null` when not given. */
   layout: ((page: TaskPageLayoutInput) => string) | null;
@@ -197,7 +208,7 @@ export const DEFAULT_TEXTS = {
 
 const OPTION_KEYS: KeySet<TaskUiOptions<unknown>> = {
   title: true, heading: true, runLabel: true, runHint: true, emptyText: true, kinds: true, pollIntervalMs: true,
-  pageSize: true, statusCacheMs: true, authorize: true, readOnly: true, bodyLimit: true, getUser: true, csrf: true,
+  pageSize: true, statusCacheMs: true, authorize: true, readOnly: true, bodyLimit: true, getUser: true, csrf: true, trustedOrigins: true,
   logger: true, layout: true,
 };
 const CSRF_KEYS: KeySet<TaskRouterCsrfOptions> = { secret: true, cookieName: true, headerName: true };
@@ -310,7 +321,22 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     bodyLimitBytes,
     getUser: fn(given.getUser, 'getUser') as ((req: Req) => unknown) | null,
     csrf: resolveCsrf(given.csrf),
+    trustedOrigins: resolveOrigins(given.trustedOrigins),
     logger: resolveLogger(given.logger),
     layout: fn(given.layout, 'layout') as ((page: TaskPageLayoutInput) => string) | null,
   };
+}
+
+function resolveOrigins(given: unknown): ReadonlySet<string> {
+  if (given === undefined) return new Set();
+  if (!Array.isArray(given)) fail('trustedOrigins must be a list of origins such as "https://admin.example.com".');
+  const origins = new Set<string>();
+  for (const origin of given as unknown[]) {
+    const parsed = typeof origin === 'string' && URL.canParse(origin) ? new URL(origin) : null;
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== String(origin).replace(/\/$/, '')) {
+      fail(`trustedOrigins: ${JSON.stringify(origin)} is not an origin such as "https://admin.example.com" (scheme, host and port only).`);
+    }
+    origins.add(parsed.origin);
+  }
+  return origins;
 }

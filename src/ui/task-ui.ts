@@ -249,6 +249,12 @@ export class TaskUi<Req> {
 
   async #readBody(req: UiRequest<Req>): Promise<unknown> {
     if (!req.body.present) return undefined;
+    // Refused on its declared length, before a byte of it is read (and the connection closed, so
+    // the rest is never read either).
+    const declared = Number(req.header('content-length') ?? 0);
+    if (declared > this.#options.bodyLimitBytes) {
+      throw new TaskRouterHttpError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.', { Connection: 'close' });
+    }
     if (!req.body.json) {
       throw new TaskRouterHttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json.');
     }
@@ -285,6 +291,9 @@ export class TaskUi<Req> {
     if (this.#options.readOnly) {
       throw new TaskRouterHttpError(403, 'READ_ONLY', 'This task page is read-only.');
     }
+    if (!sameSite(req.header('origin'), req.header('sec-fetch-site'), req.header('host'), this.#options.trustedOrigins)) {
+      throw new TaskRouterHttpError(403, 'CROSS_ORIGIN', 'This request comes from another site.');
+    }
     await this.#authorize(req, action, taskId);
     const csrf = this.#options.csrf;
     if (!csrf) return;
@@ -305,4 +314,22 @@ export class TaskUi<Req> {
     headers['Set-Cookie'] = csrfCookie(csrf.cookieName, token, basePath || '/', req.secure);
     return { headerName: csrf.headerName, token };
   }
+}
+
+/**
+ * Whether a state-changing request comes from the page's own site (or a trusted origin), as the
+ * browser tells it: `Origin` naming the request's own host, and `Sec-Fetch-Site` saying
+ * `same-origin` (or `none`, typed by the user). A client that sends neither (curl, a server) passes:
+ * the CSRF check and `authorize` still apply.
+ */
+function sameSite(origin: string | undefined, site: string | undefined, host: string | undefined, trusted: ReadonlySet<string>): boolean {
+  if (origin !== undefined && trusted.has(origin)) return true;
+  if (origin !== undefined) {
+    if (hostOf(origin) !== host) return false;
+  }
+  return site === undefined || site === 'same-origin' || site === 'none';
+}
+
+function hostOf(origin: string): string | null {
+  return URL.canParse(origin) ? new URL(origin).host : null;
 }
