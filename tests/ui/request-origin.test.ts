@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest } from 'node:http';
-import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
 import type { TaskManager } from '../../src/manager/task-manager.js';
