@@ -163,7 +163,7 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
     }
   });
 
-  it('refuses a value too long for its column rather than cutting it, and lands the rest of the statement', async () => {
+  it('cuts a value too long for its column to fit, with a mark, and lands the whole statement', async () => {
     const { store, logger } = await storeOn(TypedJob);
     const records = Array.from({ length: 20 }, () => typedRecord({ status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) }));
     await Promise.all(records.map((record) => store.create(record)));
@@ -173,7 +173,22 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
     }
     await store.flush();
     for (const [i, record] of records.entries()) {
-      expect(await store.get(record.id)).toMatchObject({ status: 'DONE', completedAt: at(5000), message: i === 7 ? null : 'Done' });
+      expect(await store.get(record.id)).toMatchObject({ status: 'DONE', completedAt: at(5000), message: i === 7 ? `${'x'.repeat(39)}…` : 'Done' });
+    }
+    expect(logger.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+  });
+
+  it('lands the rest of a statement when the database refuses one record\'s value for good, and says so once', async () => {
+    const { store, logger } = await storeOn(TypedJob);
+    const records = Array.from({ length: 20 }, () => typedRecord({ status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) }));
+    await Promise.all(records.map((record) => store.create(record)));
+    // Out of range for an integer column: nothing a value can be cut to.
+    for (const [i, record] of records.entries()) {
+      store.update(record.id, { status: 'DONE', progress: i === 7 ? 5e9 : 50, completedAt: at(5000), updatedAt: at(5000) }, 'w1');
+    }
+    await store.flush();
+    for (const [i, record] of records.entries()) {
+      expect(await store.get(record.id)).toMatchObject({ status: 'DONE', completedAt: at(5000), progress: i === 7 ? null : 50 });
     }
     expect(logger.lines.filter((line) => line.startsWith('error'))).toEqual([
       expect.stringContaining(`refused a change to task record ${records[7].id}; its status and timestamps were written`),
