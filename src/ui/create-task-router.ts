@@ -53,6 +53,7 @@ function toUiRequest(req: Request, res: Response, parseJson: RequestHandler): Ui
     },
     secure: req.secure,
     wantsHtml: req.accepts(['json', 'html']) === 'html',
+    method: req.method,
     body: { present, json: present && typeof req.is(JSON_TYPES) === 'string' },
     readJsonBody() {
       return new Promise((resolve, reject) => {

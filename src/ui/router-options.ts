@@ -139,6 +139,14 @@ export interface TaskUiOptions<Req> {
    */
   csrf?: TaskRouterCsrfOptions | false | undefined;
   /**
+   * Where to send a browser that asks for the page or a detail view while `authorize` answers
+   * `'unauthenticated'`: the host's login page, e.g.
+   * `(req) => \`/login?next=${encodeURIComponent(req.originalUrl)}\``. The browser gets a 303 to it;
+   * JSON clients still get 401 `UNAUTHENTICATED`. Returning undefined keeps the 401.
+   * @defaultValue none: 401 for everyone
+   */
+  loginUrl?: ((req: Req) => string | undefined) | undefined;
+  /**
    * Origins besides the page's own (`https://admin.example.com`) allowed to post to `run/` and
    * `:id/cancel/`. Browsers say where a request comes from (`Origin`, `Sec-Fetch-Site`); one that
    * names another site is refused with 403 `CROSS_ORIGIN` before anything else, in addition to the
@@ -190,6 +198,8 @@ export interface ResolvedTaskUiOptions<Req> {
   /** See {@link TaskUiOptions.getUser}; `null` when not given. */
   getUser: ((req: Req) => unknown) | null;
   csrf: { secret: string; cookieName: string; headerName: string } | null;
+  /** See {@link TaskUiOptions.loginUrl}; `null` when not given. */
+  loginUrl: ((req: Req) => string | undefined) | null;
   /** See {@link TaskUiOptions.trustedOrigins}, normalised (`scheme://host[:port]`). */
   trustedOrigins: ReadonlySet<string>;
   logger: TaskRouterLogger;
@@ -208,7 +218,7 @@ export const DEFAULT_TEXTS = {
 
 const OPTION_KEYS: KeySet<TaskUiOptions<unknown>> = {
   title: true, heading: true, runLabel: true, runHint: true, emptyText: true, kinds: true, pollIntervalMs: true,
-  pageSize: true, statusCacheMs: true, authorize: true, readOnly: true, bodyLimit: true, getUser: true, csrf: true, trustedOrigins: true,
+  pageSize: true, statusCacheMs: true, authorize: true, readOnly: true, bodyLimit: true, getUser: true, csrf: true, trustedOrigins: true, loginUrl: true,
   logger: true, layout: true,
 };
 const CSRF_KEYS: KeySet<TaskRouterCsrfOptions> = { secret: true, cookieName: true, headerName: true };
@@ -322,6 +332,7 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     getUser: fn(given.getUser, 'getUser') as ((req: Req) => unknown) | null,
     csrf: resolveCsrf(given.csrf),
     trustedOrigins: resolveOrigins(given.trustedOrigins),
+    loginUrl: fn(given.loginUrl, 'loginUrl') as ((req: Req) => string | undefined) | null,
     logger: resolveLogger(given.logger),
     layout: fn(given.layout, 'layout') as ((page: TaskPageLayoutInput) => string) | null,
   };

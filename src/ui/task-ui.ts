@@ -32,6 +32,8 @@ export interface UiRequest<Req> {
   secure: boolean;
   /** True when content negotiation prefers HTML over JSON. */
   wantsHtml: boolean;
+  /** The HTTP method, upper case. */
+  method: string;
   /** Whether the request carries a body, and whether it is declared as JSON. */
   body: { present: boolean; json: boolean };
   /** Parses the JSON body within the size limit; rejects with the parser's error. */
@@ -261,12 +263,29 @@ export class TaskUi<Req> {
     return req.readJsonBody();
   }
 
+  /** The host's login URL for this request, when it gives one a Location header can carry. */
+  #loginUrl(req: UiRequest<Req>): string | undefined {
+    const loginUrl = this.#options.loginUrl;
+    if (!loginUrl) return undefined;
+    try {
+      const url: unknown = loginUrl(req.raw);
+      // eslint-disable-next-line no-control-regex -- a header value must carry no control character
+      if (typeof url === 'string' && url !== '' && !/[\u0000-\u001f\u007f]/.test(url)) return url;
+      if (url !== undefined) this.#log(new Error(`loginUrl returned ${JSON.stringify(url)}, which is no URL a redirect can carry`));
+    } catch (error) {
+      this.#log(error);
+    }
+    return undefined;
+  }
+
   async #authorize(req: UiRequest<Req>, action: TaskRouterAction, taskId?: string): Promise<void> {
     const authorize = this.#options.authorize;
     if (!authorize) return;
     const verdict = await authorize(req.raw, action, taskId === undefined ? { purpose: 'request' } : { purpose: 'request', taskId });
     if (verdict === true) return;
     if (verdict === 'unauthenticated') {
+      const login = req.wantsHtml && (req.method === 'GET' || req.method === 'HEAD') ? this.#loginUrl(req) : undefined;
+      if (login !== undefined) throw new TaskRouterHttpError(303, 'UNAUTHENTICATED', 'Sign in to use this page.', { Location: login });
       throw new TaskRouterHttpError(401, 'UNAUTHENTICATED', 'Sign in to use this page.');
     }
     // Anything but an explicit true refuses: a callback that forgot to return must not open the door.
