@@ -67,8 +67,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
     }, function () { return 'Request failed (' + res.status + ').'; });
   }
 
-  // Polls url while isBusy() holds, with If-None-Match so an unchanged answer costs a bare 304.
-  function createPoller(url, onBody, isBusy) {
+  // Polls url every pollIntervalMs while isBusy() holds and every idleMs otherwise (0: not at all),
+  // with If-None-Match so an unchanged answer costs a bare 304; a hidden tab does not poll.
+  function createPoller(url, onBody, isBusy, idleMs) {
+    function next() { return isBusy() ? cfg.pollIntervalMs : idleMs; }
     var etag = null, timer = null, inFlight = false, again = false, failures = 0;
     var lastSuccess = Date.now(), pausedHidden = false;
     function schedule(ms) {
@@ -87,8 +89,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
       if (!ok) {
         // Keep retrying whatever the last data said: it may be stale, and the server may be back.
         schedule(Math.min(cfg.pollIntervalMs * Math.pow(2, failures), MAX_BACKOFF_MS));
-      } else if (isBusy()) {
-        schedule(cfg.pollIntervalMs);
+      } else if (next() > 0) {
+        schedule(next());
       }
     }
     function run() {
@@ -121,7 +123,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     });
     return {
       kick: function () { if (inFlight) again = true; else schedule(0); },
-      start: function () { if (isBusy()) schedule(cfg.pollIntervalMs); },
+      start: function () { if (next() > 0) schedule(next()); },
       tick: updateNotice
     };
   }
@@ -320,7 +322,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var poller = createPoller(cfg.statusUrl, function (body) {
       tasks = body.tasks || [];
       render();
-    }, busy);
+    }, busy, cfg.idlePollIntervalMs || 0);
 
     list.addEventListener('click', function (event) {
       var target = event.target;
@@ -385,9 +387,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
       if (task.status !== lastStatus) announce([task.label + ': ' + badgeOf(task)]);
       lastStatus = task.status;
     }
+    // A finished task never changes again: no idle polling here.
     var poller = createPoller(cfg.taskUrl, function (body) { task = body; render(); }, function () {
       return isActive(task);
-    });
+    }, 0);
     article.addEventListener('click', function (event) {
       var target = event.target;
       var button = target && target.closest ? target.closest('.sh-cancel') : null;

@@ -27,6 +27,7 @@ export interface TaskPageModel {
   canCancel: boolean;
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
+  idlePollIntervalMs: number;
   /** See TaskRouterManager.staleAfterMs. */
   staleAfterMs: number;
   pageSize: number;
@@ -164,6 +165,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     fleetUrl: model.fleet ? `${model.basePath}/fleet/` : null,
     fleet: model.fleet,
     pollIntervalMs: model.pollIntervalMs,
+    idlePollIntervalMs: model.idlePollIntervalMs,
     staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
     csrf: model.csrf,

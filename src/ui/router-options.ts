@@ -94,6 +94,13 @@ export interface TaskUiOptions<Req> {
    */
   kinds?: readonly string[] | undefined;
   /**
+   * How often an open page looks for changes while nothing is PENDING or RUNNING, so a task
+   * launched elsewhere in the app shows up; each look costs the server a bare 304 when nothing
+   * changed. A hidden tab does not look at all. 0 stops looking until the page is reloaded.
+   * @defaultValue 15000
+   */
+  idlePollIntervalMs?: number | undefined;
+  /**
    * How often the page polls while a task is pending or running, in milliseconds (100–3,600,000).
    * @defaultValue `2000`
    */
@@ -189,6 +196,7 @@ export interface ResolvedTaskUiOptions<Req> {
   emptyText: string;
   kinds: readonly string[] | null;
   pollIntervalMs: number;
+  idlePollIntervalMs: number;
   pageSize: number;
   statusCacheMs: number;
   /** See {@link TaskUiOptions.authorize}; `null` allows everything. */
@@ -217,7 +225,7 @@ export const DEFAULT_TEXTS = {
 } as const;
 
 const OPTION_KEYS: KeySet<TaskUiOptions<unknown>> = {
-  title: true, heading: true, runLabel: true, runHint: true, emptyText: true, kinds: true, pollIntervalMs: true,
+  title: true, heading: true, runLabel: true, runHint: true, emptyText: true, kinds: true, pollIntervalMs: true, idlePollIntervalMs: true,
   pageSize: true, statusCacheMs: true, authorize: true, readOnly: true, bodyLimit: true, getUser: true, csrf: true, trustedOrigins: true, loginUrl: true,
   logger: true, layout: true,
 };
@@ -324,6 +332,7 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     emptyText: text(given.emptyText, 'emptyText', DEFAULT_TEXTS.emptyText, false),
     kinds: resolveKinds(given.kinds),
     pollIntervalMs: integer(given.pollIntervalMs, 'pollIntervalMs', 2000, 100, 3_600_000),
+    idlePollIntervalMs: integer(given.idlePollIntervalMs, 'idlePollIntervalMs', 15_000, 0, 3_600_000),
     pageSize: integer(given.pageSize, 'pageSize', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT),
     statusCacheMs: integer(given.statusCacheMs, 'statusCacheMs', 1000, 0, 60_000),
     authorize: fn(given.authorize, 'authorize') as TaskRouterAuthorize<Req> | null,

@@ -92,6 +92,7 @@ export class TaskUi<Req> {
       canCancel,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
+      idlePollIntervalMs: this.#options.idlePollIntervalMs,
       staleAfterMs: this.#manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
       pageSize: this.#options.pageSize,
       tasks: page.tasks.map(toTaskSummary),

@@ -65,6 +65,7 @@ describeBrowser('the task page in headless Chromium', () => {
     app.use('/choose', createTaskRouter(manager, { kinds: ['quick', 'broken'], pollIntervalMs: POLL_MS }));
     app.use('/xss', createTaskRouter(manager, { kinds: ['xss'], pollIntervalMs: POLL_MS }));
     app.use('/retry', createTaskRouter(manager, { kinds: ['retried'], pollIntervalMs: POLL_MS }));
+    app.use('/idle', createTaskRouter(manager, { kinds: ['quick'], pollIntervalMs: POLL_MS, idlePollIntervalMs: 500 }));
     app.use('/mixed', createTaskRouter(manager, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
     server = await new Promise<Server>((done) => {
       const listening = app.listen(0, '127.0.0.1', () => done(listening));
@@ -151,7 +152,7 @@ describeBrowser('the task page in headless Chromium', () => {
     expect(await mine.evaluate((el) => (el as HTMLElement & { mark?: number }).mark)).toBe(42);
     await expect.poll(() => page.locator('#sh-live').textContent()).toContain('Restocking hay loft: Done');
 
-    // Every task is terminal now, so polling stops.
+    // Every task is terminal now, so polling slows to the idle interval (15 s by default).
     const settled = statusRequests.length;
     await new Promise((done) => setTimeout(done, POLL_MS * 4));
     expect(statusRequests.length - settled).toBeLessThanOrEqual(1);
@@ -186,6 +187,17 @@ describeBrowser('the task page in headless Chromium', () => {
     await mine.locator('a').first().click();
     await expect.poll(() => page.locator('[data-field="attempt_errors"]').textContent()).toMatch(/^1: The farrier is <i>late<\/i> \(\d{4}-/);
     expect(await page.locator('[data-field="attempt_errors"] i').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('shows a task launched elsewhere in the app while the page is idle, within its idle interval', async () => {
+    await openPage('/idle/');
+    // Let every task on the page end, so the page is idle.
+    await expect.poll(async () => (await manager.listTasks({ status: ['PENDING', 'RUNNING'] })).tasks.length, { timeout: 5000 }).toBe(0);
+    await new Promise((done) => setTimeout(done, 700));
+    const { id } = await manager.launch('quick', undefined, { label: 'Launched by the app' });
+    await expect.poll(() => row(id).count(), { timeout: 4000 }).toBe(1);
+    await expect.poll(() => row(id).locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Done');
     expect(problems).toEqual([]);
   });
 
