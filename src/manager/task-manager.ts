@@ -365,12 +365,24 @@ export class TaskManager {
   async getTask(id: string): Promise<TaskRecord | null> {
     if (typeof id !== 'string') throw new InvalidInputError('A task id must be a string.');
     // An id no record can have (control characters, too long) is found nowhere, on every database.
-    return isPlausibleId(id) ? this.store.get(id) : null;
+    const record = isPlausibleId(id) ? await this.store.get(id) : null;
+    return record && this.labelled(record);
   }
 
   /** Reads a page of task records, newest first. Throws `InvalidInputError` for bad values. */
   async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
-    return this.store.list(resolveListQuery(options));
+    const page = await this.store.list(resolveListQuery(options));
+    for (const record of page.tasks) this.labelled(record);
+    return page;
+  }
+
+  /** A record read back without a label (a host table with no label column) gets its kind's defined label. */
+  private labelled(record: TaskRecord): TaskRecord {
+    if (record.label === null && record.taskName !== null) {
+      const label = this.definitions.get(record.taskName)?.label;
+      if (typeof label === 'string') record.label = label;
+    }
+    return record;
   }
 
   /**

@@ -255,6 +255,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
         row.appendChild(actions);
       }
       li.appendChild(row);
+      var who = make('p', 'sh-who');
+      who.hidden = true;
+      li.appendChild(who);
       var bar = make('progress', 'sh-progress');
       bar.max = 100;
       bar.hidden = true;
@@ -273,6 +276,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
     function updateRow(li, t) {
       updateCommon(li, t);
       setText(li.querySelector('.sh-name'), t.label);
+      var who = li.querySelector('.sh-who');
+      var whoText = fmt.formatWho(t);
+      setText(who, whoText);
+      setHidden(who, whoText === '');
       var message = li.querySelector('.sh-message');
       var text = isActive(t) ? (t.message || '') : '';
       setText(message, text);

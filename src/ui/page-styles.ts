@@ -45,6 +45,7 @@ a { color: inherit; }
 .sh-kind-label { font-weight: 600; }
 .sh-kind { font: inherit; padding: 7px 10px; border-radius: 7px; border: 1px solid var(--sh-line); background: var(--sh-bg); color: inherit; }
 .sh-worker { margin: 2px 0 0; color: var(--sh-muted); font-size: 0.85rem; }
+.sh-who { margin: 2px 0 0; color: var(--sh-muted); font-size: 0.85rem; overflow-wrap: anywhere; }
 .sh-fleet { margin: 0 0 14px; font-size: 0.85rem; color: var(--sh-muted); }
 .sh-fleet-list { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }
 .sh-fleet-alert { margin: 6px 0 0; color: var(--sh-text); font-weight: 600; }

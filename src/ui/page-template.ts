@@ -1,7 +1,7 @@
 import { escapeHtml, jsonForScript } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
-import { formatFleet, formatMeta, formatWorker, isActive, lookOfTask, outcomeText } from './task-format.js';
+import { formatFleet, formatMeta, formatWho, formatWorker, isActive, lookOfTask, outcomeText } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
 import type { FleetJson, TaskSummaryJson } from './task-view.js';
 
@@ -66,6 +66,7 @@ export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel
   const showProgress = task.status === 'RUNNING' && task.progress !== null;
   const message = active ? (task.message ?? '') : '';
   const outcome = outcomeText(task);
+  const who = formatWho(task);
   // The slot keeps its width when the button hides, so badges and times line up down the list.
   const cancel = canCancel
     ? `<span class="sh-actions"><button type="button" class="sh-cancel" aria-label="Cancel ${label}"${hidden(!active)}>Cancel</button></span>`
@@ -79,6 +80,7 @@ export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel
     `<span class="sh-meta">${escapeHtml(formatMeta(task, now))}</span>`,
     cancel,
     '</div>',
+    `<p class="sh-who"${hidden(who === '')}>${escapeHtml(who)}</p>`,
     `<progress class="sh-progress" max="100" value="${task.progress ?? 0}" aria-label="Progress of ${label}"${hidden(!showProgress)}>${Math.round(task.progress ?? 0)}%</progress>`,
     `<p class="sh-message"${hidden(message === '')}>${escapeHtml(message)}</p>`,
     `<p class="sh-worker"${hidden(worker === '')}>${escapeHtml(worker)}</p>`,

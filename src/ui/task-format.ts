@@ -180,6 +180,12 @@ export function detailFields(task: TaskDetailJson): Record<string, string> {
   };
 }
 
+/** The row's line of who launched a task and what it works on: "ann · order:1, order:2", kept short. */
+export function formatWho(task: TaskSummaryJson): string {
+  const text = [toDisplayText(task.user), toDisplayText(task.affected)].filter((part) => part !== '').join(' \u00b7 ');
+  return text.length > 140 ? `${text.slice(0, 139)}\u2026` : text;
+}
+
 /** What a finished row shows: its result, else its message; nothing while it runs. */
 export function outcomeText(task: TaskSummaryJson): string {
   if (isActive(task)) return '';
@@ -203,7 +209,7 @@ export const STATUS_LOOK: Readonly<Record<TaskStatus, StatusLook>> = Object.from
 /** The functions the page script shares with the server, under the names it calls them by. */
 const CLIENT_FORMAT_FUNCTIONS = {
   lookOf, lookOfTask, isActive, formatSeconds, formatElapsed, formatAgo, parseTime, formatMeta, formatWorker, formatTimestamp, toDisplayText, outcomeText,
-  detailText, detailFields, formatFleet,
+  detailText, detailFields, formatFleet, formatWho,
 };
 
 /**

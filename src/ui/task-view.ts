@@ -26,6 +26,10 @@ export interface TaskSummaryJson {
   heartbeat_at: string | null;
   /** When a cancel was asked and not yet acknowledged: the page shows "Cancelling…". */
   cancel_requested_at: string | null;
+  /** Who launched the task, as the manager's `formatUser` rendered them. */
+  user: JsonValue | null;
+  /** What the task works on, as the manager's `formatAffected` rendered it. */
+  affected: JsonValue | null;
   /** The attempt under way or last made (from 1), for a kind with several; otherwise `null`. */
   attempt: number | null;
   /** How many attempts the task's kind allows, when more than one; otherwise `null`. */
@@ -38,8 +42,6 @@ export interface TaskSummaryJson {
 export interface TaskDetailJson extends TaskSummaryJson {
   kind: string | null;
   error: string | null;
-  user: JsonValue | null;
-  affected: JsonValue | null;
   updated_at: string | null;
   failed_at: string | null;
   /** Who asked for the cancel, as the manager's `formatUser` rendered them. */
@@ -116,6 +118,8 @@ export function toTaskSummary(record: TaskRecord): TaskSummaryJson {
     // Before its first heartbeat, a held task's creation is its last sign of life.
     heartbeat_at: isoOrNull(record.heartbeatAt ?? (record.owner === null ? null : record.createdAt)),
     cancel_requested_at: isoOrNull(record.cancelRequestedAt),
+    user: record.user ?? null,
+    affected: record.affected ?? null,
     ...attemptsOf(record),
   };
 }
@@ -156,8 +160,6 @@ export function toTaskDetail(record: TaskRecord): TaskDetailJson {
     ...toTaskSummary(record),
     kind: record.taskName ?? null,
     error: record.error ?? null,
-    user: record.user ?? null,
-    affected: record.affected ?? null,
     updated_at: isoOrNull(record.updatedAt),
     failed_at: isoOrNull(record.failedAt),
     cancel_requested_by: record.cancelRequestedBy ?? null,

@@ -82,9 +82,9 @@ describe('ModelTrackingTaskManager with a host entity', () => {
     expect(job.finished!.getTime()).toBeGreaterThanOrEqual(job.created.getTime());
     expect(job.payload).toEqual({ file: 'orders.csv', token: '[redacted]' });
 
-    // And stablehand reads it back in its own terms.
+    // And stablehand reads it back in its own terms; with no label column, the kind's defined label.
     expect(await manager.getTask(ok.id)).toMatchObject({
-      id: ok.id, taskName: 'import', status: 'DONE', label: null, result: '{"imported":12}', progress: { percent: 25, message: 'parsing', sheet: 'Orders' },
+      id: ok.id, taskName: 'import', status: 'DONE', label: 'Import', result: '{"imported":12}', progress: { percent: 25, message: 'parsing', sheet: 'Orders' },
     });
     expect((await manager.listTasks({ status: 'FAILED' })).tasks.map((t) => t.id)).toEqual([bad.id]);
 

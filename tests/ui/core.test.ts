@@ -8,7 +8,7 @@ import { PAGE_SCRIPT } from '../../src/ui/page-script.js';
 import { PAGE_STYLES } from '../../src/ui/page-styles.js';
 import { parseByteSize } from '../../src/ui/router-options.js';
 import {
-  CLIENT_FORMAT, STATUS_LOOK, detailFields, formatAgo, formatMeta, formatSeconds, formatWorker, lookOfTask, toDisplayText,
+  CLIENT_FORMAT, STATUS_LOOK, detailFields, formatAgo, formatMeta, formatSeconds, formatWho, formatWorker, lookOfTask, toDisplayText,
 } from '../../src/ui/task-format.js';
 import { toTaskDetail, toTaskSummary } from '../../src/ui/task-view.js';
 
@@ -112,7 +112,7 @@ describe('JSON shaping', () => {
       id: 't1', label: 'Brushing parade manes', status: 'FAILED', result: 'The brass polish ran out', duration: 6.25,
       created_at: '2026-03-30T14:22:01.000Z', started_at: '2026-03-30T14:22:02.000Z',
       completed_at: '2026-03-30T14:22:08.250Z', progress: null, message: 'The brass polish ran out',
-      owner: null, heartbeat_at: null, cancel_requested_at: null, attempt: null, max_attempts: null, retry_at: null,
+      owner: null, heartbeat_at: null, cancel_requested_at: null, user: null, affected: null, attempt: null, max_attempts: null, retry_at: null,
     });
   });
 
@@ -129,6 +129,17 @@ describe('JSON shaping', () => {
     expect(detail.created_at).toBeNull();
     expect(detail).not.toHaveProperty('input');
     expect(toTaskSummary(record({ label: null, taskName: null })).label).toBe('t1');
+  });
+});
+
+describe('who and what', () => {
+  it('shows who launched a task and what it works on in one short line', () => {
+    expect(formatWho(toTaskSummary(record({ user: 'ann', affected: 'order:1, order:2' })))).toBe('ann \u00b7 order:1, order:2');
+    expect(formatWho(toTaskSummary(record({ user: null, affected: ['a', 'b'] })))).toBe('["a","b"]');
+    expect(formatWho(toTaskSummary(record({ user: null, affected: null })))).toBe('');
+    const long = formatWho(toTaskSummary(record({ user: 'ann', affected: 'x'.repeat(300) })));
+    expect(long).toHaveLength(140);
+    expect(long.endsWith('\u2026')).toBe(true);
   });
 });
 

@@ -45,7 +45,7 @@ describe('GET / (the page)', () => {
   });
 
   it('server-renders rows newest first with the indicator, badge and timing of each state', async () => {
-    const held = await manager.launch('hold');
+    const held = await manager.launch('hold', undefined, { user: { username: 'ann' }, affected: ['order:1', '<b>order:2</b>'] });
     await waitFor(() => tasks.started.has(held.id), 2000, 'hold to start');
     const done = await manager.launch('quick');
     const failed = await manager.launch('broken');
@@ -61,12 +61,15 @@ describe('GET / (the page)', () => {
     expect(runningRow).toContain('<span class="sh-badge sh-badge--running">Running</span>');
     expect(runningRow).toMatch(/<span class="sh-meta">\d+ s<\/span>/);
     expect(runningRow).toMatch(/<button type="button" class="sh-cancel" aria-label="Cancel Restocking hay loft">Cancel<\/button>/);
+    // Who launched it and what it works on, escaped, on the row itself.
+    expect(runningRow).toContain('<p class="sh-who">ann · order:1, &lt;b&gt;order:2&lt;/b&gt;</p>');
 
     expect(doneRow).toContain('sh-ind sh-ind--done');
     expect(doneRow).toContain('<span class="sh-badge sh-badge--done">Done</span>');
     expect(doneRow).toMatch(/<span class="sh-meta">(\d\.\d|&lt; 0\.1) s · just now<\/span>/);
     expect(doneRow).toContain('<p class="sh-result">Routine complete: every stall passed inspection.</p>');
     expect(doneRow).toMatch(/class="sh-cancel"[^>]* hidden>/);
+    expect(doneRow).toContain('<p class="sh-who">Anonymous</p>');
 
     expect(failedRow).toContain('<span class="sh-badge sh-badge--failed">Failed</span>');
     expect(failedRow).toContain('<p class="sh-result">The brass polish ran out</p>');
