@@ -29,6 +29,7 @@ export interface SqlExecutor {
 /** The better-sqlite3 `Database` handle, as far as stablehand uses it. */
 interface NativeDatabase {
   readonly inTransaction: boolean;
+  pragma(source: string, options?: { simple: boolean }): unknown;
   prepare(sql: string): NativeStatement;
   transaction<A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) & { immediate(...args: A): R };
 }
@@ -41,6 +42,16 @@ interface NativeStatement {
 const STATEMENT_CACHE_SIZE = 100;
 const HOST_TRANSACTION_POLL_MS = 2;
 const HOST_TRANSACTION_WARN_MS = 2_000;
+// How long one attempt waits, synchronously, for a lock another process holds on the file; then
+// the event loop gets the turn back and the attempt is made again later, until the connection's
+// own busy timeout has passed.
+const BUSY_ATTEMPT_MS = 20;
+const BUSY_RETRY_MAX_MS = 100;
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}
 
 /**
  * Runs plans on better-sqlite3's single shared connection, each from BEGIN to COMMIT inside one
@@ -51,11 +62,18 @@ const HOST_TRANSACTION_WARN_MS = 2_000;
 export class BetterSqliteExecutor implements SqlExecutor {
   private readonly statements = new Map<string, NativeStatement>();
   private readonly runPlan: ((plan: () => SqlPlan<unknown>) => unknown) & { immediate(plan: () => SqlPlan<unknown>): unknown };
+  // The host's busy timeout on the shared connection, restored after each attempt.
+  private readonly hostBusyTimeout: number;
+  // How long, in all, a write or read waits for a lock: the host's timeout, or 5 s without one.
+  private readonly busyTimeoutMs: number;
 
   constructor(
     private readonly db: NativeDatabase,
     private readonly logger?: { warn(message: string): void },
   ) {
+    const configured = Number(db.pragma('busy_timeout', { simple: true }));
+    this.hostBusyTimeout = Number.isFinite(configured) && configured >= 0 ? configured : 0;
+    this.busyTimeoutMs = this.hostBusyTimeout > 0 ? this.hostBusyTimeout : 5_000;
     this.runPlan = db.transaction((plan: () => SqlPlan<unknown>) => {
       const steps = plan();
       let step = steps.next(0);
@@ -67,23 +85,52 @@ export class BetterSqliteExecutor implements SqlExecutor {
   async transaction<T>(plan: () => SqlPlan<T>): Promise<T> {
     const since = Date.now();
     let warned = false;
-    while (this.db.inTransaction) {
-      await new Promise((resolve) => setTimeout(resolve, HOST_TRANSACTION_POLL_MS));
-      if (!warned && Date.now() - since > HOST_TRANSACTION_WARN_MS) {
-        warned = true;
-        this.logger?.warn(
-          `[stablehand] task records have waited ${HOST_TRANSACTION_WARN_MS} ms for a transaction the app holds open on the ` +
-          'shared SQLite connection; awaiting launch() inside that transaction would wait for ever.',
-        );
+    for (let attempt = 0; ; attempt++) {
+      while (this.db.inTransaction) {
+        await new Promise((resolve) => setTimeout(resolve, HOST_TRANSACTION_POLL_MS));
+        if (!warned && Date.now() - since > HOST_TRANSACTION_WARN_MS) {
+          warned = true;
+          this.logger?.warn(
+            `[stablehand] task records have waited ${HOST_TRANSACTION_WARN_MS} ms for a transaction the app holds open on the ` +
+            'shared SQLite connection; awaiting launch() inside that transaction would wait for ever.',
+          );
+        }
+      }
+      try {
+        // IMMEDIATE takes the write lock up front, so another process cannot make it fail half-way.
+        return this.briefly(() => this.runPlan.immediate(plan) as T);
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - since >= this.busyTimeoutMs) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MAX_MS, 5 * 2 ** attempt)));
       }
     }
-    // IMMEDIATE takes the write lock up front, so another process cannot make it fail half-way.
-    return this.runPlan.immediate(plan) as T;
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await -- async on purpose: better-sqlite3 reads (and throws) synchronously, and a failed read must reach the caller as a rejection
   async read(sql: string, params: unknown[]): Promise<SqlRows> {
-    return this.statement(sql).all(params);
+    const since = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return this.briefly(() => this.statement(sql).all(params));
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - since >= this.busyTimeoutMs) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(BUSY_RETRY_MAX_MS, 5 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
+   * Runs `work` with the connection's busy timeout cut to {@link BUSY_ATTEMPT_MS}: better-sqlite3
+   * waits for another process's lock synchronously, which would freeze the whole app (HTTP
+   * included) for as long. The host's own timeout is restored at once; no host query can run on
+   * the connection meanwhile, since this is synchronous.
+   */
+  private briefly<R>(work: () => R): R {
+    this.db.pragma(`busy_timeout = ${BUSY_ATTEMPT_MS}`);
+    try {
+      return work();
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.hostBusyTimeout}`);
+    }
   }
 
   private execute(statement: SqlStatement): number | SqlRows {
