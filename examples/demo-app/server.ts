@@ -30,6 +30,8 @@ app.get('/', (_req, res) => {
 });
 app.use('/tasks', createTaskRouter(manager, {
   ...STABLE_ROUTINES_TEXTS,
+  // The routines the page's Start button may run (the router offers none unless told).
+  kinds: manager.kinds,
   getUser: (req): DemoUser => ({ name: 'Stable visitor', address: req.ip }),
   layout: taskPageLayout,
 }));

@@ -88,9 +88,11 @@ export interface TaskUiOptions<Req> {
    */
   emptyText?: string | undefined;
   /**
-   * Task kinds `POST run/` may launch; a request without a kind gets one of them at random, and a
-   * request naming any other kind is refused with 400, even if the manager defines it.
-   * @defaultValue every kind the manager defines, read at request time
+   * Task kinds the page may start: the run bar offers them (a choice when there are several), and
+   * `POST run/` launches only these (400 for any other, even one the manager defines). Without
+   * any, the page starts nothing: no run bar, and `POST run/` answers 403 `RUN_DISABLED`; tasks
+   * are launched by the app itself and the page only shows them.
+   * @defaultValue none
    */
   kinds?: readonly string[] | undefined;
   /**
@@ -194,7 +196,7 @@ export interface ResolvedTaskUiOptions<Req> {
   runLabel: string;
   runHint: string;
   emptyText: string;
-  kinds: readonly string[] | null;
+  kinds: readonly string[];
   pollIntervalMs: number;
   idlePollIntervalMs: number;
   pageSize: number;
@@ -270,9 +272,9 @@ export function parseByteSize(value: number | string): number | null {
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
 }
 
-function resolveKinds(value: unknown): readonly string[] | null {
-  if (value === undefined) return null;
-  if (!Array.isArray(value) || value.length === 0) fail('kinds must be a non-empty array of kind names.');
+function resolveKinds(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) fail('kinds must be an array of kind names.');
   for (const kind of value) {
     if (typeof kind !== 'string' || kind === '') fail('kinds must contain only non-empty strings.');
   }

@@ -72,7 +72,7 @@ export class TaskUi<Req> {
   /** `GET /`: the list page. */
   async page(req: UiRequest<Req>): Promise<UiResponse> {
     await this.#authorize(req, 'view');
-    const canRun = await this.#mayShow(req, 'run');
+    const canRun = this.#options.kinds.length > 0 && await this.#mayShow(req, 'run');
     const canCancel = await this.#mayShow(req, 'cancel');
     const [page, fleet] = await Promise.all([this.#manager.listTasks({ limit: this.#options.pageSize }), this.#fleetJson()]);
     const basePath = normaliseBasePath(req.baseUrl);
@@ -88,7 +88,7 @@ export class TaskUi<Req> {
       runHint: this.#options.runHint,
       emptyText: this.#options.emptyText,
       canRun,
-      kinds: canRun ? (this.#options.kinds ?? this.#manager.kinds) : [],
+      kinds: canRun ? this.#options.kinds : [],
       canCancel,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
@@ -129,6 +129,10 @@ export class TaskUi<Req> {
 
   /** `POST run/`: launches one of the offered kinds. */
   async run(req: UiRequest<Req>): Promise<UiResponse> {
+    const offered = this.#options.kinds;
+    if (offered.length === 0) {
+      throw new TaskRouterHttpError(403, 'RUN_DISABLED', 'This page starts no tasks: the router offers no kinds (its kinds option).');
+    }
     await this.#guardWrite(req, 'run');
     const body = await this.#readBody(req);
     let kind: string | undefined;
@@ -141,10 +145,6 @@ export class TaskUi<Req> {
         throw new TaskRouterHttpError(400, 'INVALID_BODY', '"kind" must be a non-empty string.');
       }
       kind = given;
-    }
-    const offered = this.#options.kinds ?? this.#manager.kinds;
-    if (offered.length === 0) {
-      throw new TaskRouterHttpError(503, 'NO_KINDS', 'No task kinds are available to run.');
     }
     if (kind === undefined) {
       // Only an unambiguous request runs: with several kinds offered, the client must choose.

@@ -230,7 +230,9 @@ describeBrowser('the task page in headless Chromium', () => {
   it('shows markup from a task as text and never runs it', async () => {
     await openPage('/xss/');
     await page.getByRole('button', { name: 'Start', exact: true }).click();
-    const done = page.locator('li.sh-task--done').first();
+    // Other tests' tasks of the same manager are on the page too: find this one by its id.
+    const created = await waitFor(async () => (await manager.listTasks()).tasks.find((t) => t.taskName === 'xss'), 5000, 'the xss launch');
+    const done = page.locator(`li.sh-task--done[data-id="${created.id}"]`);
     await done.waitFor({ timeout: 5000 });
     expect(await done.locator('.sh-result').textContent()).toBe(XSS_RESULT);
     expect(await done.locator('.sh-name').textContent()).toBe(XSS_LABEL);
@@ -239,8 +241,8 @@ describeBrowser('the task page in headless Chromium', () => {
 
     // The same task, server-rendered on a fresh load and in its detail view.
     await page.reload();
-    expect(await page.locator('li.sh-task--done .sh-result').first().textContent()).toBe(XSS_RESULT);
-    await page.locator('li.sh-task--done .sh-name').first().click();
+    expect(await done.locator('.sh-result').textContent()).toBe(XSS_RESULT);
+    await done.locator('.sh-name').click();
     await page.waitForURL(/\/xss\/[^/]+\/$/);
     expect(await page.locator('h1').textContent()).toBe(XSS_LABEL);
     expect(await page.locator('[data-field="result"]').textContent()).toBe(XSS_RESULT);

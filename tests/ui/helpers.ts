@@ -110,7 +110,9 @@ export async function startManager(options: TaskManagerOptions = {}): Promise<{ 
 export function hostApp(manager: TaskManager, options: TaskRouterOptions = {}, mount = '/tasks'): Express & { escaped: unknown[] } {
   const app = express() as Express & { escaped: unknown[] };
   app.escaped = [];
-  app.use(mount, createTaskRouter(manager, options));
+  // The tests' pages offer every kind the manager defines, unless a test says otherwise (the
+  // router's own default offers none).
+  app.use(mount, createTaskRouter(manager, 'kinds' in options ? options : { kinds: manager.kinds, ...options }));
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express tells error middleware by its four parameters
   app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     app.escaped.push(error);

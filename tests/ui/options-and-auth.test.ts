@@ -17,7 +17,7 @@ describe('option checks at construction', () => {
     ['an empty title', { title: '  ' }],
     ['a non-string heading', { heading: 3 }],
     ['a non-string run hint', { runHint: null }],
-    ['an empty kinds list', { kinds: [] }],
+    ['kinds that are not a list', { kinds: 'quick' }],
     ['kinds that are not strings', { kinds: ['quick', 4] }],
     ['a fractional polling interval', { pollIntervalMs: 2.5 }],
     ['a polling interval under 100 ms', { pollIntervalMs: 10 }],

@@ -46,13 +46,16 @@ describe('POST /run/', () => {
     expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
   });
 
-  it('offers every defined kind when no kinds option is given', async () => {
-    const app = hostApp(manager);
-    for (const kind of manager.kinds) {
-      const res = await runViaHttp(app, { kind });
-      expect(res.status).toBe(201);
-      expect((await manager.getTask(res.body.id as string))?.taskName).toBe(kind);
+  it('starts nothing when the router offers no kinds: no run bar, and POST run/ answers 403 RUN_DISABLED', async () => {
+    for (const options of [{ kinds: undefined }, { kinds: [] }]) {
+      const app = hostApp(manager, options);
+      const page = await request(app).get('/tasks/').set('Accept', 'text/html');
+      expect(page.text).not.toContain('id="sh-run"');
+      const res = await runViaHttp(app, { kind: 'quick' });
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ error: { code: 'RUN_DISABLED', message: 'This page starts no tasks: the router offers no kinds (its kinds option).' } });
     }
+    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
   });
 
   it('refuses an unknown kind, and a defined kind that is not offered, with 400', async () => {
@@ -72,19 +75,6 @@ describe('POST /run/', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('UNKNOWN_KIND');
     expect(res.body.error.message).not.toContain('hold');
-  });
-
-  it('answers 503 NO_KINDS when the manager defines no kinds', async () => {
-    const { TaskManager } = await import('../../src/manager/task-manager.js');
-    const empty = new TaskManager();
-    await empty.start();
-    try {
-      const res = await runViaHttp(hostApp(empty), {});
-      expect(res.status).toBe(503);
-      expect(res.body.error.code).toBe('NO_KINDS');
-    } finally {
-      await empty.stop();
-    }
   });
 
   it('rejects malformed JSON with 400', async () => {
@@ -146,7 +136,7 @@ describe('POST /run/', () => {
     const { createTaskRouter } = await import('../../src/ui/create-task-router.js');
     const app = express();
     app.use(express.json());
-    app.use('/tasks', createTaskRouter(manager));
+    app.use('/tasks', createTaskRouter(manager, { kinds: ['hold'] }));
     const csrf = await csrfFor(app);
     const res = await request(app).post('/tasks/run/').set('Cookie', csrf.cookie).set(csrf.headerName, csrf.token).send({ kind: 'hold' });
     expect(res.status).toBe(201);
