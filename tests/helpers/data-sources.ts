@@ -16,7 +16,7 @@ export interface Engine {
   /** Null when the engine can run; otherwise the printed reason it is skipped. */
   skipReason: string | null;
   /** Opens a DataSource with the bundled entities (plus `entities`) and the bundled tables created by the migration. */
-  open(entities?: EntityLike[], options?: { file?: string; synchronize?: boolean }): Promise<DataSource>;
+  open(entities?: EntityLike[], options?: { file?: string; synchronize?: boolean; applicationName?: string }): Promise<DataSource>;
 }
 
 const tempDirs: string[] = [];
@@ -88,7 +88,8 @@ function server(name: 'postgres' | 'mysql', variable: string, type: 'postgres' |
       const server = url;
       if (type === 'postgres') {
         await ensurePostgresSchema(server, namespace);
-        return openWith({ type, url: server, schema: namespace }, entities, options.synchronize ?? true);
+        const name = options.applicationName === undefined ? {} : { applicationName: options.applicationName };
+        return openWith({ type, url: server, schema: namespace, ...name }, entities, options.synchronize ?? true);
       }
       await ensureMysqlDatabase(server, namespace);
       const own = new URL(server);
