@@ -10,7 +10,7 @@ export {
 } from './core/status.js';
 export {
   LIFECYCLE_EVENTS, type LifecycleEventName, type LifecyclePayload, type LifecycleListener, type JsonValue,
-  type ProgressPayload, type TaskContext, type TaskDefinition, type RetryBackoff, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
+  type ProgressPayload, type TaskContext, type TaskDefinition, type TaskKinds, type KindsOf, type LaunchArgs, type RetryBackoff, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
 } from './core/types.js';
 export type { Logger } from './core/logger.js';
 export type { FleetInstance, FleetSnapshot, FleetReport } from './core/fleet.js';

@@ -123,6 +123,23 @@ export type RetryBackoff = number | {
   delay: number;
 };
 
+/**
+ * The kinds a manager defines and the input each takes, given as the manager's type parameter so
+ * that `define()` and `launch()` check kinds and inputs at compile time:
+ * `new TaskManager<{ 'export-orders': { since: string }; 'rebuild-index': undefined }>()`.
+ * Without it, any kind and any JSON input type-check (and are checked at run time).
+ */
+export type TaskKinds = Record<string, JsonValue | undefined>;
+
+/**
+ * The constraint on a manager's kinds type: each kind's input is JSON (or undefined). Written over
+ * the type itself so that an `interface` of kinds fits too, not only a `type` with an index.
+ */
+export type KindsOf<Kinds> = { [K in keyof Kinds]: JsonValue | undefined };
+
+/** What `launch()` takes after the kind: the input may be left out only when the kind takes none. */
+export type LaunchArgs<Input> = undefined extends Input ? [input?: Input, options?: LaunchOptions] : [input: Input, options?: LaunchOptions];
+
 /** Options of one `launch()` call. */
 export interface LaunchOptions {
   /** Whoever launched the task: a user object, a name, anything `formatUser` understands. */

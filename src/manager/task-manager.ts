@@ -2,7 +2,7 @@ import { ConfigurationError, InvalidInputError, ManagerStoppedError, QueueUnavai
 import { isPlausibleId } from '../core/ids.js';
 import type { FleetReport } from '../core/fleet.js';
 import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
-import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition } from '../core/types.js';
+import type { CancelOptions, CancelResult, JsonValue, LaunchArgs, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition, KindsOf, TaskKinds } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
 import { assertJson } from '../core/json.js';
@@ -58,7 +58,7 @@ export interface StopOptions {
  * const { id } = await manager.launch('export');
  * ```
  */
-export class TaskManager {
+export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   /** Options after defaults. */
   protected readonly config: TaskManagerConfig;
   private readonly options: TaskManagerOptions;
@@ -95,8 +95,11 @@ export class TaskManager {
     });
   }
 
-  /** Registers a task kind. Throws a `ConfigurationError` for a bad or duplicate definition. */
-  define<Input extends JsonValue | undefined = JsonValue | undefined>(kind: string, definition: TaskDefinition<Input>): this {
+  /**
+   * Registers a task kind; with the manager's {@link TaskKinds} type, the handler's input is typed
+   * by its kind. Throws a `ConfigurationError` for a bad or duplicate definition.
+   */
+  define<K extends keyof Kinds & string>(kind: K, definition: TaskDefinition<Kinds[K]>): this {
     validateDefinition(kind, definition, this.definitions.has(kind));
     // Stored with the widest input type; launch() checks every input is JSON before a handler sees it.
     this.definitions.set(kind, definition as unknown as TaskDefinition);
@@ -228,6 +231,7 @@ export class TaskManager {
    * runs in the background. Rejects with `UnknownTaskKindError`, `InvalidInputError` (input that
    * is not JSON), `TaskConflictError` (with `lock`) or `ManagerStoppedError`.
    */
+  launch<K extends keyof Kinds & string>(kind: K, ...args: LaunchArgs<Kinds[K]>): Promise<LaunchedTask>;
   async launch(kind: string, input?: JsonValue, options: LaunchOptions = {}): Promise<LaunchedTask> {
     if (this.state !== 'running') throw new ManagerStoppedError(this.state === 'new' || this.state === 'starting'
       ? 'The task manager has not been started: call start() first.' : undefined);

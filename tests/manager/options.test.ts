@@ -58,9 +58,9 @@ describe('TaskManager options and definitions', () => {
 
   it('labels each run by the definition\'s text or function of the input, and a launch may override it', async () => {
     const logger = recordingLogger();
-    const manager = new TaskManager({ logger })
+    const manager = new TaskManager<{ routine: undefined; export: { orders: number[] }; 'broken-label': undefined; bare: undefined }>({ logger })
       .define('routine', { label: 'Restocking hay loft', run: () => 'ok' })
-      .define<{ orders: number[] }>('export', { label: ({ orders }) => `Export ${orders.length} orders`, run: () => 'ok' })
+      .define('export', { label: ({ orders }) => `Export ${orders.length} orders`, run: () => 'ok' })
       .define('broken-label', { label: () => { throw new Error('no words'); }, run: () => 'ok' })
       .define('bare', { run: () => 'ok' });
     await manager.start();
@@ -71,8 +71,8 @@ describe('TaskManager options and definitions', () => {
     expect(broken.label).toBe('broken-label');
     expect(await manager.getTask(broken.id)).toMatchObject({ label: 'broken-label' });
     expect(logger.lines.some((line) => line.includes('the label function of "broken-label" threw') && line.includes('no words'))).toBe(true);
-    expect((await manager.launch('routine', null, { label: 'Special' })).label).toBe('Special');
-    await expect(manager.launch('routine', null, { label: '' })).rejects.toThrow(/label must be a non-empty string/);
+    expect((await manager.launch('routine', undefined, { label: 'Special' })).label).toBe('Special');
+    await expect(manager.launch('routine', undefined, { label: '' })).rejects.toThrow(/label must be a non-empty string/);
     await manager.stop();
   });
 

@@ -1,6 +1,7 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { ConfigurationError } from '../../core/errors.js';
 import type { FieldMap, StatusValues } from '../../core/record.js';
+import type { KindsOf, TaskKinds } from '../../core/types.js';
 import type { KeySet } from '../../core/options.js';
 import { TaskManager } from '../../manager/task-manager.js';
 import type { TaskManagerOptions } from '../../manager/task-manager-options.js';
@@ -52,7 +53,7 @@ const TRACKING_OPTION_KEYS: KeySet<Omit<ModelTrackingTaskManagerOptions, keyof T
  * const manager = new AppTaskManager({ dataSource });
  * ```
  */
-export class ModelTrackingTaskManager extends TaskManager {
+export class ModelTrackingTaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> extends TaskManager<Kinds> {
   /** The DataSource, when set as a class field. */
   declare dataSource?: DataSource;
   /** The record model, when set as a class field. */
