@@ -19,7 +19,7 @@ async function main() {
   manager.define('consumer-check', { label: 'Consumer check', run: async ({ progress }) => { progress(50); return 'ok'; } });
   await manager.start();
   const app = express();
-  app.use('/tasks', createTaskRouter(manager));
+  app.use('/tasks', createTaskRouter(manager, { kinds: ['consumer-check'] }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {

@@ -42,7 +42,7 @@ manager.define('consumer-check', { label: 'Consumer check', run: async ({ progre
 await manager.start();
 
 const app = express();
-app.use('/tasks', createTaskRouter(manager));
+app.use('/tasks', createTaskRouter(manager, { kinds: ['consumer-check'] }));
 const server = app.listen(0, '127.0.0.1');
 await new Promise((resolve) => server.once('listening', resolve));
 const { port } = server.address() as AddressInfo;
