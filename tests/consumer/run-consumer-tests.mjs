@@ -44,11 +44,12 @@ function check(name, fn) {
 const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], root))[0];
 const tarball = join(work, packed.filename);
 
-check('npm pack ships only dist, README, CHANGELOG, LICENSE and package.json', () => {
-  const allowed = /^(dist\/.+|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
+check('npm pack ships only dist, the guides, README, CHANGELOG, LICENSE and package.json', () => {
+  // The guides travel with the package, so the README's links and screenshot work on npm too.
+  const allowed = /^(dist\/.+|docs\/[\w-]+\.(md|png)|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
   const stray = packed.files.map((f) => f.path).filter((path) => !allowed.test(path));
   if (stray.length) throw new Error(`unexpected files in the package: ${stray.join(', ')}`);
-  for (const needed of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'CHANGELOG.md', 'LICENSE']) {
+  for (const needed of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'README.md', 'CHANGELOG.md', 'LICENSE', 'docs/getting-started.md', 'docs/stable-routines.png']) {
     if (!packed.files.some((f) => f.path === needed)) throw new Error(`${needed} is missing from the package`);
   }
 });
