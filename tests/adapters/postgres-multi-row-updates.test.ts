@@ -178,6 +178,19 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
     expect(logger.lines.filter((line) => line.startsWith('error'))).toEqual([]);
   });
 
+  it('lands the status of a change refused for good even when it is alone in its flush, and never retries it for ever', async () => {
+    const { store, logger } = await storeOn(TypedJob);
+    const record = typedRecord({ status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) });
+    await store.create(record);
+    store.update(record.id, { status: 'DONE', progress: 5e9, completedAt: at(5000), updatedAt: at(5000) }, 'w1');
+    // Resolves: the write is settled (partly) rather than retried with backoff for as long as it takes.
+    await store.flush();
+    expect(await store.get(record.id)).toMatchObject({ status: 'DONE', completedAt: at(5000), progress: null });
+    expect(logger.lines.filter((line) => line.startsWith('error'))).toEqual([
+      expect.stringContaining(`refused a change to task record ${record.id}; its status and timestamps were written`),
+    ]);
+  });
+
   it('lands the rest of a statement when the database refuses one record\'s value for good, and says so once', async () => {
     const { store, logger } = await storeOn(TypedJob);
     const records = Array.from({ length: 20 }, () => typedRecord({ status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) }));

@@ -355,6 +355,11 @@ export class RecordSql {
     return { sql, params: [...keys.map((key) => this.encode(key, patch[key])), id] };
   }
 
+  /** A read of the record table that returns nothing: whether the table answers at all. */
+  probe(): SqlStatement {
+    return { sql: this.text('probe', () => `SELECT ${this.id} FROM ${this.mapping.table} WHERE 1 = 0`), params: [], read: true };
+  }
+
   /**
    * Claims the PENDING records among `ids` (at most 256) that nobody else holds for `owner`, and
    * reads back the ones it claimed: one UPDATE ... RETURNING where the database has it (PostgreSQL,

@@ -139,10 +139,11 @@ export class WriteBuffer {
       const batch = this.batch;
       this.batch = emptyBatch();
       const error = await this.write(batch);
-      // A failed batch is written again one write at a time: if some land, the database is up and
-      // the others are refused for good (a value too long for its column), so they must not hold
-      // back everything queued behind them.
-      if (error === null || (operationCount(batch) > 1 && (await this.isolate(batch)))) {
+      // A failed batch is written again one write at a time: if some land (or the database answers
+      // a probe), the database is up and the others are refused for good (a number out of its
+      // column's range), so they must not hold back everything queued behind them, nor be retried
+      // for ever.
+      if (error === null || (operationCount(batch) > 0 && (await this.isolate(batch)))) {
         if (this.failures > 0) this.logger.warn(`[stablehand] record writes recovered after ${this.failures} failed attempt(s)`);
         this.failures = 0;
         for (const resolve of batch.resolvers) resolve();
@@ -154,6 +155,20 @@ export class WriteBuffer {
       await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_DELAY_MS, 50 * 2 ** Math.min(this.failures, 10))));
     }
     this.running = false;
+  }
+
+  /**
+   * Whether the database answers a read of the record table: a write it refused then was refused
+   * for good. (Not just any statement: a table that is away is an outage too.)
+   */
+  private async databaseAnswers(): Promise<boolean> {
+    try {
+      const { sql, params } = this.sql.probe();
+      await this.executor.read(sql, params);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async write(batch: Batch): Promise<unknown> {
@@ -185,7 +200,9 @@ export class WriteBuffer {
       else refused.push({ single, error });
       if (landed === 0 && refused.length >= 3) return false;
     }
-    if (landed === 0) return false;
+    // A conflict between transactions (a deadlock, a busy file) passes: the whole batch is retried.
+    if (refused.some(({ error }) => isTransient(error))) return false;
+    if (landed === 0 && !(await this.databaseAnswers())) return false;
     for (const { single, error } of refused) {
       // A single holds one insert or one change.
       const record = single.records.at(0);
@@ -339,6 +356,16 @@ function essentialPatch(patch: RecordPatch): RecordPatch | null {
   for (const key of ESSENTIAL_KEYS) if (key in patch) (essential as Record<string, unknown>)[key] = patch[key];
   return essential;
 }
+
+/** Whether a write failed for a reason that passes by itself: a deadlock, a serialization failure, a lock wait. */
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown; driverError?: { code?: unknown } } | null)?.code
+    ?? (error as { driverError?: { code?: unknown } } | null)?.driverError?.code;
+  return typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+// PostgreSQL's serialization failure and deadlock, MySQL's deadlock and lock wait timeout.
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['40001', '40P01', 'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
 function operationCount(batch: Batch): number {
   return batch.records.length + batch.changes.size;
