@@ -43,14 +43,14 @@ describe('a SQLite file another process holds locked', () => {
     const before = await manager.launch('quick');
     await waitFor(async () => (await manager.getTask(before.id))?.status === 'DONE', 5_000, 'the first task');
 
-    const lock = await holdLock(file, 2_500);
+    const lock = await holdLock(file, 4_000);
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const launched = manager.launch('quick');
     // The page keeps answering from the file (WAL readers are not blocked) while the write waits.
     const started = Date.now();
     let answers = 0;
-    while (Date.now() - started < 1_500) {
+    while (Date.now() - started < 3_000) {
       const res = await request(app).get('/tasks/status/');
       expect(res.status).toBe(200);
       answers++;
@@ -58,10 +58,10 @@ describe('a SQLite file another process holds locked', () => {
     const { id } = await launched;
     delay.disable();
     await lock.released;
-    // Waiting for the lock took its turns on the event loop: it was never held for seconds (it was
-    // for the whole 2.5 s before, the connection's busy timeout spent in one synchronous call).
-    expect(delay.max / 1e6).toBeLessThan(1_000);
-    expect(answers).toBeGreaterThan(5);
+    // Waiting for the lock took its turns on the event loop: it was never held for long (it was
+    // for the whole 4 s before: the connection's busy timeout, 5 s, spent in one synchronous call).
+    expect(delay.max / 1e6).toBeLessThan(500);
+    expect(answers).toBeGreaterThan(10);
     await waitFor(async () => (await manager.getTask(id))?.status === 'DONE', 10_000, 'the launch made during the lock');
     expect(logger.errors).toEqual([]);
   }, 30_000);

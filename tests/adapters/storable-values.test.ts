@@ -35,7 +35,7 @@ for (const engine of engines) {
       manager.define('echo', {
         run: ({ input, progress }) => {
           const { message, error, result } = input as { message: string; error: string | null; result: string };
-          progress(50, message);
+          progress({ percent: 50, message, note: message, [`k${message.slice(0, 4)}`]: [message] });
           if (error !== null) throw new Error(error);
           return { text: result, [`key${result.slice(0, 8)}`]: [result] };
         },
@@ -58,7 +58,7 @@ for (const engine of engines) {
       await fc.assert(fc.asyncProperty(
         hostileText, hostileText, hostileText, fc.option(hostileText, { nil: null }), hostileText,
         async (label, user, message, error, result) => {
-          const { id } = await manager.launch('echo', { message, error, result }, { label: label || 'x', user });
+          const { id } = await manager.launch('echo', { message, error, result }, { label: label || 'x', user, affected: [message, result] });
           const record: TaskRecord = await ended(id);
           expect(record.status).toBe(error === null ? 'DONE' : 'FAILED');
           expect(record.label).toBe((stored(label || 'x', store.maxLength('label'))));

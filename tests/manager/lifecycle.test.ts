@@ -241,6 +241,31 @@ describe.each([memoryKind, sqliteKind])('lifecycle: $name', (kind) => {
     expect(logger.lines.some((line) => line.includes('"start" listener threw') && line.includes('listener exploded'))).toBe(true);
   });
 
+  it('isolates async listeners that reject: logged once with the event and task id, nothing else changes', async () => {
+    const logger = recordingLogger();
+    ({ manager } = await kind.create({ logger }));
+    manager.define('ok', { label: 'Ok', run: () => 42 });
+    manager.on('complete', async () => {
+      await Promise.resolve();
+      throw new Error('async listener exploded');
+    });
+    manager.on('cleanup', () => Promise.reject(new Error('cleanup listener rejected')) as unknown as void);
+    const later: string[] = [];
+    manager.on('cleanup', (payload) => later.push(payload.id));
+    await manager.start();
+    const { id } = await manager.launch('ok');
+    expect(await finished(id)).toMatchObject({ status: 'DONE', result: 42, cleanedUp: true });
+    await waitFor(() => logger.lines.filter((line) => line.includes(id)).length >= 2, 2_000, 'both rejections to be logged');
+    const lines = logger.lines.filter((line) => line.includes(id));
+    expect(lines).toHaveLength(2);
+    expect(lines.some((line) => line.includes('"complete"') && line.includes('async listener exploded'))).toBe(true);
+    expect(lines.some((line) => line.includes('"cleanup"') && line.includes('cleanup listener rejected'))).toBe(true);
+    expect(later).toEqual([id]);
+    // The manager goes on: another task runs to its end.
+    const next = await manager.launch('ok');
+    expect(await finished(next.id)).toMatchObject({ status: 'DONE' });
+  });
+
   it('unsubscribes listeners with off() and with the function on() returns', async () => {
     ({ manager } = await kind.create());
     manager.define('ok', { label: 'Ok', run: () => 1 });
