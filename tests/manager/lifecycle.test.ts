@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   InvalidInputError, ManagerStoppedError, TaskAlreadyFinishedError, TaskNotFoundError, UnknownTaskKindError,
-  type TaskManager,
+  type LifecycleListener, type TaskManager,
 } from '../../src/index.js';
 import { memoryKind, recordEvents, sqliteKind } from '../helpers/managers.js';
 import { deferred, recordingLogger, waitFor } from '../helpers/wait.js';
@@ -245,11 +245,14 @@ describe.each([memoryKind, sqliteKind])('lifecycle: $name', (kind) => {
     const logger = recordingLogger();
     ({ manager } = await kind.create({ logger }));
     manager.define('ok', { label: 'Ok', run: () => 42 });
+    // Listeners are typed as returning nothing; hosts pass async ones all the same.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- the very case under test
     manager.on('complete', async () => {
       await Promise.resolve();
       throw new Error('async listener exploded');
     });
-    manager.on('cleanup', () => Promise.reject(new Error('cleanup listener rejected')) as unknown as void);
+    const rejecting = (() => Promise.reject(new Error('cleanup listener rejected'))) as unknown as LifecycleListener;
+    manager.on('cleanup', rejecting);
     const later: string[] = [];
     manager.on('cleanup', (payload) => later.push(payload.id));
     await manager.start();
