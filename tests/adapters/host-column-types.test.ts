@@ -1,4 +1,4 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import type { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelTrackingTaskManager } from '../../src/index.js';
@@ -34,7 +34,85 @@ class HostUuidJob {
   progress!: number | null;
 }
 
+/** The most common TypeORM table: an auto-increment key, the task id in a unique column of its own. */
+@Entity('job_run')
+class JobRun {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ name: 'task_id', type: 'varchar', length: 36, unique: true })
+  taskId!: string;
+
+  @Column({ name: 'task_name', type: 'varchar', length: 100 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  status!: string;
+
+  @Column({ type: 'int', nullable: true })
+  progress!: number | null;
+
+  @Column({ type: 'text', nullable: true })
+  message!: string | null;
+
+  @Column({ type: 'simple-json', nullable: true })
+  result!: unknown;
+}
+
+/** An integer key stablehand cannot fill, with no unique column for the task id. */
+@Entity('bad_job_run')
+class BadJobRun {
+  @PrimaryGeneratedColumn()
+  id!: number;
+
+  @Column({ name: 'task_id', type: 'varchar', length: 36 })
+  taskId!: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  status!: string;
+}
+
 for (const engine of engines) {
+  describe.skipIf(engine.skipReason)(`a host table with an integer key on ${engine.name}`, () => {
+    it('keeps its generated key and finds every task by the task id in its unique column', async () => {
+      const dataSource = await engine.open([JobRun, BadJobRun], { synchronize: true });
+      const logger = recordingLogger();
+      const manager = new ModelTrackingTaskManager({ dataSource, entity: JobRun, fieldMap: { id: 'taskId', taskName: 'name' }, logger, progressIntervalMs: 0 });
+      try {
+        let release: () => void = () => undefined;
+        manager.define('export', { label: 'Export', run: ({ progress }) => { progress(40, 'half'); return { rows: 3 }; } });
+        manager.define('wait', { run: ({ signal }) => new Promise((_resolve, reject) => {
+          release = () => { reject(new Error('released')); };
+          signal.addEventListener('abort', () => { reject(signal.reason as Error); }, { once: true });
+        }) });
+        await manager.start();
+        const first = await manager.launch('export', undefined, { affected: ['order:1'], lock: true });
+        const second = await manager.launch('export');
+        for (const { id } of [first, second]) {
+          await waitFor(async () => (await manager.getTask(id))?.status === 'DONE', 5_000, `task ${id}`);
+        }
+        expect(await manager.getTask(first.id)).toMatchObject({ id: first.id, taskName: 'export', progress: 40, result: { rows: 3 } });
+        expect((await manager.listTasks()).tasks.map((task) => task.id)).toEqual([second.id, first.id]);
+        const waiting = await manager.launch('wait');
+        await waitFor(async () => (await manager.getTask(waiting.id))?.status === 'RUNNING', 5_000, 'the waiting task to start');
+        expect(await manager.cancel(waiting.id)).toMatchObject({ status: 'CANCELLING' });
+        await waitFor(async () => (await manager.getTask(waiting.id))?.status === 'CANCELLED', 5_000, 'the cancel');
+        release();
+        // The host's own key was filled by the database, one per task.
+        const rows = await dataSource.getRepository(JobRun).find({ order: { id: 'ASC' } });
+        expect(rows.map((row) => row.taskId)).toEqual([first.id, second.id, waiting.id]);
+        expect(rows.map((row) => typeof row.id)).toEqual(['number', 'number', 'number']);
+        expect(logger.errors).toEqual([]);
+        const bad = new ModelTrackingTaskManager({ dataSource, entity: BadJobRun, fieldMap: { id: 'taskId' }, logger: recordingLogger() });
+        await expect(bad.start()).rejects.toThrow(/must be its only primary column, or a unique column when the primary key is one the database generates/);
+      } finally {
+        await manager.stop({ graceMs: 100 });
+        await dataSource.destroy();
+      }
+    });
+  });
+
+
   describe.skipIf(engine.skipReason)(`a host's column types on ${engine.name}`, () => {
     const opened: { dataSource: DataSource; manager: ModelTrackingTaskManager }[] = [];
     afterEach(async () => {

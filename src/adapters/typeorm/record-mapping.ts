@@ -129,6 +129,12 @@ export function resolveRecordMapping(
   };
 }
 
+/** Whether `column` alone is unique in the entity (a unique constraint or index on it, or `unique: true`). */
+function isUniqueColumn(metadata: EntityMetadata, column: ColumnMetadata): boolean {
+  const alone = (columns: readonly ColumnMetadata[]) => columns.length === 1 && columns[0] === column;
+  return metadata.uniques.some((unique) => alone(unique.columns)) || metadata.indices.some((index) => index.isUnique && alone(index.columns));
+}
+
 function requiredColumn(metadata: EntityMetadata, columns: Map<RecordKey, MappedColumn>, key: 'id' | 'status'): MappedColumn {
   const column = columns.get(key);
   if (!column) {
@@ -140,9 +146,15 @@ function requiredColumn(metadata: EntityMetadata, columns: Map<RecordKey, Mapped
 function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedColumn>): void {
   const id = requiredColumn(metadata, columns, 'id');
   requiredColumn(metadata, columns, 'status');
-  if (!id.metadata.isPrimary || metadata.primaryColumns.length !== 1) {
+  // The task id is the primary key, or a unique column beside a key the database fills (the
+  // usual `@PrimaryGeneratedColumn() id: number`): stablehand finds records by the task id only.
+  const onlyPrimary = id.metadata.isPrimary && metadata.primaryColumns.length === 1;
+  const uniqueBesideGeneratedKey = !id.metadata.isPrimary && isUniqueColumn(metadata, id.metadata) &&
+    metadata.primaryColumns.every((column) => column.isGenerated);
+  if (!onlyPrimary && !uniqueBesideGeneratedKey) {
     throw new ConfigurationError(
-      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}, which must be its only primary column.`,
+      `fieldMap.id maps to "${id.metadata.propertyPath}" of entity ${metadata.name}, which must be its only primary column, ` +
+      'or a unique column when the primary key is one the database generates.',
     );
   }
   const idType = typeof id.metadata.type === 'string' ? id.metadata.type.toLowerCase() : id.metadata.type === String ? 'string' : '';
