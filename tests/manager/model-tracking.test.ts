@@ -111,6 +111,9 @@ describe('ModelTrackingTaskManager with a host entity', () => {
     [{ statusValues: { DONE: 'x', FAILED: 'x' } }, /statusValues gives "x" to both DONE and FAILED/],
     [{ statusValues: { FINISHED: 'x' } }, /statusValues has an unknown status "FINISHED"/],
     [{ fieldMap: { owner: 'created' } }, /fieldMap\.owner maps to "created" of entity ImportJob, a date column; it needs a text column/],
+    [{ fieldMap: { label: 'created' } }, /fieldMap\.label maps to "created" of entity ImportJob, a date column; it needs a text column/],
+    [{ fieldMap: { result: 'finished' } }, /fieldMap\.result maps to "finished" of entity ImportJob, a date column; it needs a JSON or text column/],
+    [{ fieldMap: { progress: 'created' } }, /fieldMap\.progress maps to "created" of entity ImportJob, a date column; it needs a number, JSON or text column/],
     [{ fieldMap: { owner: 'startedBy', heartbeatAt: 'finished' } }, /Entity ImportJob stores owner and heartbeatAt but not all of owner, heartbeatAt and cancelRequestedAt/],
   ])('checks the fieldMap against the entity at start(): %j', async (options, message) => {
     dataSource = await sqlite.open([ImportJob]);

@@ -181,6 +181,21 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
       );
     }
   }
+  // Texts need a text column; values that may be any JSON (a formatted user, the input, the
+  // result) a JSON or text column; the progress a number, JSON or text column.
+  const needs: readonly (readonly [RecordKey, readonly ColumnKind[], string])[] = [
+    ...(['taskName', 'label', 'status', 'message', 'error'] as const).map((key) => [key, ['text'], 'a text'] as const),
+    ...(['user', 'affected', 'input', 'result', 'cancelRequestedBy', 'attemptErrors'] as const).map((key) => [key, ['json', 'text'], 'a JSON or text'] as const),
+    ['progress', ['number', 'json', 'text'], 'a number, JSON or text'],
+  ];
+  for (const [key, kinds, what] of needs) {
+    const column = columns.get(key);
+    if (column && !kinds.includes(column.kind)) {
+      throw new ConfigurationError(
+        `fieldMap.${key} maps to "${column.metadata.propertyPath}" of entity ${metadata.name}, a ${column.kind} column; it needs ${what} column.`,
+      );
+    }
+  }
   for (const key of ['attempt', 'maxAttempts'] as const) {
     const column = columns.get(key);
     if (column && column.kind !== 'number') {
