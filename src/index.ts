@@ -52,6 +52,7 @@ export {
   type TaskRouterAuthorizeContext, type TaskRouterAuthorizeResult, type TaskRouterCsrfOptions, type TaskRouterLogger,
 } from './ui/router-options.js';
 export type { TaskRouterErrorBody, TaskRouterErrorCode } from './ui/http-error.js';
+export type { TaskRouterKind, TaskRouterField } from './ui/run-input.js';
 export type {
   TaskSummaryJson, TaskDetailJson, TaskStatusJson, RunResponseJson, CancelResponseJson,
 } from './ui/task-view.js';

@@ -341,11 +341,38 @@ export const PAGE_SCRIPT = String.raw`(function () {
       cancelTask(id, cfg.base + '/' + encodeURIComponent(id) + '/cancel/', render, poller);
     });
 
+    // The form of the chosen kind, if it has one: shown alone, its values sent as the input.
+    function formOf(kind) {
+      var forms = document.querySelectorAll('.sh-fields');
+      for (var f = 0; f < forms.length; f++) if (forms[f].getAttribute('data-kind') === kind) return forms[f];
+      return null;
+    }
+    function showForm(kind) {
+      var forms = document.querySelectorAll('.sh-fields');
+      for (var f = 0; f < forms.length; f++) setHidden(forms[f], forms[f].getAttribute('data-kind') !== kind);
+    }
+    function formInput(form) {
+      var input = {};
+      var controls = form.querySelectorAll('[data-type]');
+      for (var c = 0; c < controls.length; c++) {
+        var control = controls[c], type = control.getAttribute('data-type');
+        if (type === 'boolean') input[control.name] = control.checked;
+        else if (control.value === '') continue;
+        else input[control.name] = type === 'number' ? Number(control.value) : control.value;
+      }
+      return input;
+    }
+    var kindChoice = document.getElementById('sh-kind');
+    if (kindChoice) kindChoice.addEventListener('change', function () { showForm(kindChoice.value); });
     if (runButton) {
       runButton.addEventListener('click', function () {
         runButton.disabled = true;
         var kindSelect = document.getElementById('sh-kind');
-        post(cfg.runUrl, kindSelect ? { kind: kindSelect.value } : {}).then(function (res) {
+        var kind = kindSelect ? kindSelect.value : (cfg.kinds && cfg.kinds[0]);
+        var body = kindSelect ? { kind: kindSelect.value } : {};
+        var form = kind ? formOf(kind) : null;
+        if (form) body.input = formInput(form);
+        post(cfg.runUrl, body).then(function (res) {
           if (res.status !== 201) return errorText(res).then(showError);
           return res.json().then(function (body) {
             showError('');

@@ -45,6 +45,9 @@ a { color: inherit; }
 .sh-kind-label { font-weight: 600; }
 .sh-kind { font: inherit; padding: 7px 10px; border-radius: 7px; border: 1px solid var(--sh-line); background: var(--sh-bg); color: inherit; }
 .sh-worker { margin: 2px 0 0; color: var(--sh-muted); font-size: 0.85rem; }
+.sh-fields { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; border: 0; margin: 0; padding: 0; }
+.sh-fields[hidden] { display: none; }
+.sh-fields input[type="text"], .sh-fields input[type="number"], .sh-fields select { font: inherit; padding: 4px 6px; }
 .sh-who { margin: 2px 0 0; color: var(--sh-muted); font-size: 0.85rem; overflow-wrap: anywhere; }
 .sh-fleet { margin: 0 0 14px; font-size: 0.85rem; color: var(--sh-muted); }
 .sh-fleet-list { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; }

@@ -1,3 +1,4 @@
+import type { OfferedKind } from './run-input.js';
 import { escapeHtml, jsonForScript } from './escape.js';
 import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
@@ -28,6 +29,8 @@ export interface TaskPageModel {
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
   idlePollIntervalMs: number;
+  /** The offered kinds that ask for input, in order. */
+  forms: readonly OfferedKind[];
   /** See TaskRouterManager.staleAfterMs. */
   staleAfterMs: number;
   pageSize: number;
@@ -132,6 +135,31 @@ function renderFleet(fleet: FleetJson | null, now: number): string {
   ].join('');
 }
 
+/**
+ * The form of one kind's input: a labelled control per field, its type's own control, hidden
+ * while another kind is chosen. Names and values are escaped; the server checks every value again.
+ */
+function renderForm(form: OfferedKind, hide: boolean): string {
+  const controls = (form.fields ?? []).map(([name, field]) => {
+    const id = `sh-field-${escapeHtml(form.kind)}-${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    const label = `<label for="${id}">${escapeHtml(field.label ?? name)}</label>`;
+    const required = 'required' in field && field.required ? ' required' : '';
+    switch (field.type) {
+      case 'string':
+        return `${label}<input type="text" id="${id}" name="${name}" data-type="string"${field.maxLength === undefined ? '' : ` maxlength="${field.maxLength}"`}${required}>`;
+      case 'number':
+        return `${label}<input type="number" id="${id}" name="${name}" data-type="number"${field.min === undefined ? '' : ` min="${field.min}"`}` +
+          `${field.max === undefined ? '' : ` max="${field.max}"`}${field.integer ? ' step="1"' : ' step="any"'}${required}>`;
+      case 'boolean':
+        return `<input type="checkbox" id="${id}" name="${name}" data-type="boolean">${label}`;
+      case 'enum':
+        return `${label}<select id="${id}" name="${name}" data-type="enum"${required}>${required ? '' : '<option value=""></option>'}` +
+          field.options.map((option) => `<option>${escapeHtml(option)}</option>`).join('') + '</select>';
+    }
+  }).join('');
+  return `<fieldset class="sh-fields" data-kind="${escapeHtml(form.kind)}"${hidden(hide)}><legend class="sh-visually-hidden">Input</legend>${controls}</fieldset>`;
+}
+
 /** Renders the list page: heading, run bar, rows, empty state, and the data the script starts from. */
 export function renderTaskPage(model: TaskPageModel): string {
   const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now, model.staleAfterMs)).join('\n');
@@ -142,6 +170,7 @@ export function renderTaskPage(model: TaskPageModel): string {
           ? '<label class="sh-kind-label" for="sh-kind">Task</label><select class="sh-kind" id="sh-kind">' +
             model.kinds.map((kind) => `<option>${escapeHtml(kind)}</option>`).join('') + '</select>'
           : '',
+        model.forms.map((form) => renderForm(form, form.kind !== model.kinds[0])).join(''),
         `<button type="button" class="sh-run" id="sh-run"${model.runHint ? ' aria-describedby="sh-run-hint"' : ''}>${escapeHtml(model.runLabel)}</button>`,
         model.runHint ? `<p class="sh-hint" id="sh-run-hint">${escapeHtml(model.runHint)}</p>` : '',
         '</section>',
@@ -170,6 +199,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     idlePollIntervalMs: model.idlePollIntervalMs,
     staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
+    kinds: model.kinds,
     csrf: model.csrf,
     serverNow: model.now,
     tasks: model.tasks,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConfigurationError } from '../core/errors.js';
 import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../core/list-query.js';
 import { checkOptionKeys, type KeySet } from '../core/options.js';
+import { resolveOfferedKind, type OfferedKind, type TaskRouterKind } from './run-input.js';
 
 /** What a request wants to do: look at tasks, start one, or cancel one. */
 export type TaskRouterAction = 'view' | 'run' | 'cancel';
@@ -94,7 +95,7 @@ export interface TaskUiOptions<Req> {
    * are launched by the app itself and the page only shows them.
    * @defaultValue none
    */
-  kinds?: readonly string[] | undefined;
+  kinds?: readonly (string | TaskRouterKind)[] | undefined;
   /**
    * How often an open page looks for changes while nothing is PENDING or RUNNING, so a task
    * launched elsewhere in the app shows up; each look costs the server a bare 304 when nothing
@@ -196,7 +197,10 @@ export interface ResolvedTaskUiOptions<Req> {
   runLabel: string;
   runHint: string;
   emptyText: string;
+  /** The offered kinds' names, in order. */
   kinds: readonly string[];
+  /** Each offered kind with its fixed input or form. */
+  offered: ReadonlyMap<string, OfferedKind>;
   pollIntervalMs: number;
   idlePollIntervalMs: number;
   pageSize: number;
@@ -272,13 +276,15 @@ export function parseByteSize(value: number | string): number | null {
   return bytes > 0 && Number.isSafeInteger(bytes) ? bytes : null;
 }
 
-function resolveKinds(value: unknown): readonly string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) fail('kinds must be an array of kind names.');
-  for (const kind of value) {
-    if (typeof kind !== 'string' || kind === '') fail('kinds must contain only non-empty strings.');
+function resolveKinds(value: unknown): ReadonlyMap<string, OfferedKind> {
+  const offered = new Map<string, OfferedKind>();
+  if (value === undefined) return offered;
+  if (!Array.isArray(value)) fail('kinds must be an array of kind names (or { kind, input?, fields? } objects).');
+  for (const entry of value as unknown[]) {
+    const kind = resolveOfferedKind(entry, fail);
+    if (!offered.has(kind.kind)) offered.set(kind.kind, kind);
   }
-  return Object.freeze([...new Set(value as string[])]);
+  return offered;
 }
 
 function resolveCsrf(value: unknown): ResolvedTaskUiOptions<unknown>['csrf'] {
@@ -317,6 +323,7 @@ function resolveLogger(value: unknown): TaskRouterLogger {
  */
 export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefined): ResolvedTaskUiOptions<Req> {
   const given = checkOptionKeys(options, OPTION_KEYS, 'createTaskRouter');
+  const offered = resolveKinds(given.kinds);
   const readOnly = given.readOnly;
   if (readOnly !== undefined && typeof readOnly !== 'boolean') fail('readOnly must be a boolean.');
   const bodyLimit = given.bodyLimit;
@@ -332,7 +339,8 @@ export function resolveTaskUiOptions<Req>(options: TaskUiOptions<Req> | undefine
     runLabel: text(given.runLabel, 'runLabel', DEFAULT_TEXTS.runLabel, false),
     runHint: text(given.runHint, 'runHint', DEFAULT_TEXTS.runHint, true),
     emptyText: text(given.emptyText, 'emptyText', DEFAULT_TEXTS.emptyText, false),
-    kinds: resolveKinds(given.kinds),
+    kinds: Object.freeze([...offered.keys()]),
+    offered,
     pollIntervalMs: integer(given.pollIntervalMs, 'pollIntervalMs', 2000, 100, 3_600_000),
     idlePollIntervalMs: integer(given.idlePollIntervalMs, 'idlePollIntervalMs', 15_000, 0, 3_600_000),
     pageSize: integer(given.pageSize, 'pageSize', DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT),

@@ -1,3 +1,4 @@
+import { runInput } from './run-input.js';
 import { isPlausibleId } from '../core/ids.js';
 import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPair } from './csrf.js';
 import { renderTaskDetail } from './detail-template.js';
@@ -89,6 +90,7 @@ export class TaskUi<Req> {
       emptyText: this.#options.emptyText,
       canRun,
       kinds: canRun ? this.#options.kinds : [],
+      forms: canRun ? [...this.#options.offered.values()].filter((offered) => offered.fields !== null) : [],
       canCancel,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
@@ -145,6 +147,8 @@ export class TaskUi<Req> {
         throw new TaskRouterHttpError(400, 'INVALID_BODY', '"kind" must be a non-empty string.');
       }
       kind = given;
+      const extra = Object.keys(body).find((key) => key !== 'kind' && key !== 'input');
+      if (extra !== undefined) throw new TaskRouterHttpError(400, 'INVALID_BODY', `Unknown key "${extra}": the body has "kind" and "input".`);
     }
     if (kind === undefined) {
       // Only an unambiguous request runs: with several kinds offered, the client must choose.
@@ -155,8 +159,10 @@ export class TaskUi<Req> {
     } else if (!offered.includes(kind)) {
       throw new TaskRouterHttpError(400, 'UNKNOWN_KIND', `Unknown task kind. Offered kinds: ${offered.join(', ')}.`);
     }
+    const spec = this.#options.offered.get(kind);
+    const input = spec ? runInput(spec, (body as Record<string, unknown> | undefined)?.input) : undefined;
     const user = this.#options.getUser ? await this.#options.getUser(req.raw) : undefined;
-    const launched = await this.#manager.launch(kind, undefined, user === undefined ? {} : { user });
+    const launched = await this.#manager.launch(kind, input, user === undefined ? {} : { user });
     const payload: RunResponseJson = { id: launched.id, label: launched.label, status: 'PENDING' };
     const headers = { ...jsonHeaders(), Location: taskUrl(normaliseBasePath(req.baseUrl), launched.id) };
     return { status: 201, headers, body: JSON.stringify(payload) };

@@ -65,6 +65,14 @@ describeBrowser('the task page in headless Chromium', () => {
     app.use('/choose', createTaskRouter(manager, { kinds: ['quick', 'broken'], pollIntervalMs: POLL_MS }));
     app.use('/xss', createTaskRouter(manager, { kinds: ['xss'], pollIntervalMs: POLL_MS }));
     app.use('/retry', createTaskRouter(manager, { kinds: ['retried'], pollIntervalMs: POLL_MS }));
+    app.use('/forms', createTaskRouter(manager, {
+      pollIntervalMs: POLL_MS,
+      kinds: ['quick', { kind: 'hold', fields: {
+        region: { type: 'enum', label: 'Region', options: ['north', 'south'], required: true },
+        limit: { type: 'number', label: 'Limit', min: 1, integer: true },
+        dryRun: { type: 'boolean', label: 'Dry run' },
+      } }],
+    }));
     app.use('/idle', createTaskRouter(manager, { kinds: ['quick'], pollIntervalMs: POLL_MS, idlePollIntervalMs: 500 }));
     app.use('/mixed', createTaskRouter(manager, { kinds: ['hold'], pollIntervalMs: POLL_MS }));
     server = await new Promise<Server>((done) => {
@@ -199,6 +207,26 @@ describeBrowser('the task page in headless Chromium', () => {
     await expect.poll(() => row(id).count(), { timeout: 4000 }).toBe(1);
     await expect.poll(() => row(id).locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Done');
     expect(problems).toEqual([]);
+  });
+
+  it('shows a listed kind\'s form when it is chosen, sends its values, and shows the server\'s refusal', async () => {
+    await openPage('/forms/');
+    const form = page.locator('fieldset.sh-fields[data-kind="hold"]');
+    expect(await form.isHidden()).toBe(true);
+    await page.locator('#sh-kind').selectOption('hold');
+    expect(await form.isVisible()).toBe(true);
+    await page.locator('#sh-field-hold-region').selectOption('south');
+    await page.locator('#sh-field-hold-limit').fill('0');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect.poll(() => page.locator('#sh-error').textContent(), { timeout: 5000 }).toBe('Limit must be at least 1.');
+    await page.locator('#sh-field-hold-limit').fill('7');
+    await page.locator('#sh-field-hold-dryRun').check();
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    const created = await waitFor(async () => (await manager.listTasks()).tasks.find((t) => t.taskName === 'hold' && t.input !== null), 5000, 'the launch');
+    expect(created.input).toEqual({ region: 'south', limit: 7, dryRun: true });
+    tasks.release(created.id);
+    // The browser notes the refused request itself; nothing else went wrong.
+    expect(problems.filter((problem) => !problem.includes('status of 400'))).toEqual([]);
   });
 
   it('asks which kind to run when several are offered, and runs the chosen one', async () => {
