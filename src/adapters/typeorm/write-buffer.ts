@@ -207,7 +207,8 @@ export class WriteBuffer {
       // A single holds one insert or one change.
       const record = single.records.at(0);
       if (record) {
-        this.logger.error(`[stablehand] the database refused the record of task ${record.id}`, error);
+        // One line per task, with the database's own words: not a stack per attempt.
+        this.logger.error(`[stablehand] the database refused the record of task ${record.id}: ${errorMessage(error)}`);
         const index = batch.records.indexOf(record);
         batch.rejecters[index](new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error));
         batch.records.splice(index, 1);
@@ -224,8 +225,8 @@ export class WriteBuffer {
       }
       this.logger.error(
         `[stablehand] the database refused a change to task record ${change.id}` +
-        (essential && fallback === null ? '; its status and timestamps were written without the other fields' : '; it was dropped'),
-        error,
+        (essential && fallback === null ? '; its status and timestamps were written without the other fields' : '; it was dropped') +
+        `: ${errorMessage(error)}`,
       );
     }
     return true;
