@@ -21,6 +21,14 @@ const HOSTS = [
     build: true,
   },
   {
+    name: 'esm-servers',
+    // express's types too: the package's declarations name them (the router's), even for a host that
+    // mounts no router, when it checks library types (skipLibCheck: false).
+    deps: ['typeorm@^1.1.1', 'pg@^8.13.0', 'mysql2@^3.11.0', 'reflect-metadata@^0.2.2', 'typescript@~6.0.3', '@types/node@^20', '@types/express@^5'],
+    allowScripts: {},
+    build: true,
+  },
+  {
     name: 'cjs-typeorm03',
     deps: ['typeorm@^0.3.20', 'sqlite3@^5.1.7', 'express@^5.1.0', 'reflect-metadata@^0.2.2'],
     allowScripts: { sqlite3: true },

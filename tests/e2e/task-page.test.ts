@@ -65,6 +65,7 @@ describeBrowser('the task page in headless Chromium', () => {
     app.use('/choose', createTaskRouter(manager, { kinds: ['quick', 'broken'], pollIntervalMs: POLL_MS }));
     app.use('/xss', createTaskRouter(manager, { kinds: ['xss'], pollIntervalMs: POLL_MS }));
     app.use('/retry', createTaskRouter(manager, { kinds: ['retried'], pollIntervalMs: POLL_MS }));
+    app.use('/plain', createTaskRouter(manager, { pollIntervalMs: POLL_MS }));
     app.use('/forms', createTaskRouter(manager, {
       pollIntervalMs: POLL_MS,
       kinds: ['quick', { kind: 'hold', fields: {
@@ -206,6 +207,14 @@ describeBrowser('the task page in headless Chromium', () => {
     const { id } = await manager.launch('quick', undefined, { label: 'Launched by the app' });
     await expect.poll(() => row(id).count(), { timeout: 4000 }).toBe(1);
     await expect.poll(() => row(id).locator('.sh-badge').textContent(), { timeout: 5000 }).toBe('Done');
+    expect(problems).toEqual([]);
+  });
+
+  it('shows no run bar when the router offers no kinds, only the tasks', async () => {
+    await openPage('/plain/');
+    expect(await page.locator('#sh-run').count()).toBe(0);
+    expect(await page.locator('.sh-runbar').count()).toBe(0);
+    await expect.poll(() => page.locator('li.sh-task').count(), { timeout: 5000 }).toBeGreaterThan(0);
     expect(problems).toEqual([]);
   });
 

@@ -54,6 +54,8 @@ describe('kinds with a fixed input or a form', () => {
       expect(res.body.error, JSON.stringify(input)).toEqual({ code: 'INVALID_BODY', message });
     }
     expect((await post('/tasks/run/').send({ kind: 'hold', input: {}, other: 1 })).body.error.code).toBe('INVALID_BODY');
+    // Nothing was launched by any of them.
+    expect((await manager.listTasks()).tasks.filter((task) => task.taskName === 'hold')).toEqual([]);
     const res = await post('/tasks/run/').send({ kind: 'hold', input: { region: 'south', limit: 40, note: 'hi' } });
     expect(res.status).toBe(201);
     await waitFor(async () => (await manager.getTask(res.body.id as string)) !== null);
