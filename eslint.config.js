@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/api/**', 'node_modules/**', 'tests/consumer/**', 'coverage/**', 'test-output/**'] },
+  { ignores: ['dist/**', 'docs/api/**', 'node_modules/**', 'tests/consumer/**', 'coverage/**', 'test-output/**', 'bench/.builds/**'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
