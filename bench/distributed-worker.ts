@@ -13,6 +13,7 @@ import { DataSource } from 'typeorm';
 // The built package, as a host runs it (`npm run bench:distributed` builds it first).
 import { BullMqRunner } from '../dist/bullmq.js';
 import { ModelTrackingTaskManager, runWorker, stablehandEntities } from '../dist/index.js';
+import { BENCH_TASK } from './support.js';
 
 const mode = process.env.SH_MODE;
 const connection = { url: process.env.SH_REDIS_URL };
@@ -40,13 +41,7 @@ async function stablehand(): Promise<() => Promise<void>> {
   await dataSource.initialize();
   const runner = new BullMqRunner({ connection, prefix, queueName, concurrency });
   const manager = new ModelTrackingTaskManager({ dataSource, runner });
-  manager.define('bench', {
-    label: 'Bench task',
-    run: ({ progress }) => {
-      progress(50);
-      return { ok: true };
-    },
-  });
+  manager.define('bench', BENCH_TASK);
   // runWorker's own SIGTERM handler stops the manager; this process waits for it below. Its one
   // warning says that SIGTERM came, which the benchmark sends itself.
   const worker = await runWorker(manager, { graceMs: 5_000, logger: { warn: () => undefined } });

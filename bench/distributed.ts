@@ -40,7 +40,7 @@ import { DataSource } from 'typeorm';
 // The built package, as a host runs it (`npm run bench:distributed` builds it first).
 import { BullMqRunner } from '../dist/bullmq.js';
 import { ModelTrackingTaskManager, stablehandEntities, stablehandMigrations } from '../dist/index.js';
-import { fmt, median } from './support.js';
+import { BENCH_TASK, fmt, median } from './support.js';
 
 const POSTGRES_URL = process.env.STABLEHAND_TEST_POSTGRES_URL;
 const REDIS_URL = process.env.STABLEHAND_TEST_REDIS_URL;
@@ -286,13 +286,7 @@ async function main(postgresUrl: string, redisUrl: string): Promise<void> {
   try {
     await dataSource.runMigrations();
     // The web process launches the kind, so it defines it too; its handler runs in the workers.
-    manager.define('bench', {
-      label: 'Bench task',
-      run: ({ progress }) => {
-        progress(50);
-        return { ok: true };
-      },
-    });
+    manager.define('bench', BENCH_TASK);
     await manager.start();
     const start = (mode: 'stablehand' | 'bullmq', queue: string) => Promise.all(Array.from(
       { length: WORKERS }, (_, i) => startWorker(`${mode}-${i + 1}`, mode, queue, postgresUrl, redisUrl),

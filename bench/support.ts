@@ -49,6 +49,15 @@ export interface LibraryRun {
   launchP50: number;
 }
 
+/** The task every benchmark runs: one progress report, a small result. */
+export const BENCH_TASK = {
+  label: 'Bench task',
+  run: ({ progress }: { progress: (percent: number) => void }) => {
+    progress(50);
+    return { ok: true };
+  },
+};
+
 /**
  * The library side of a write-path benchmark: `tasks` launches through a ModelTrackingTaskManager
  * on `dataSource`, at most `inFlight` at once, each task reporting progress once and returning a
@@ -58,13 +67,7 @@ export async function runLibrary(
   dataSource: DataSource, tasks: number, inFlight: number, terminalCount: () => Promise<number>, onProgress?: (done: number) => void,
 ): Promise<LibraryRun> {
   const manager = new ModelTrackingTaskManager({ dataSource, concurrency: 64 });
-  manager.define('bench', {
-    label: 'Bench task',
-    run: ({ progress }) => {
-      progress(50);
-      return { ok: true };
-    },
-  });
+  manager.define('bench', BENCH_TASK);
   await manager.start();
   let finished = 0;
   manager.on('cleanup', () => {

@@ -70,10 +70,9 @@ export class Orphans {
     const owner = record.owner;
     // Left RUNNING by a version before owners: the reconciliation at start deals with it.
     if (owner === null) return null;
-    if (!ownerIsGone(owner, this.config.instanceId) && silentFor <= this.config.staleAfterMs) {
-      return this.config.staleAfterMs - silentFor + this.config.heartbeatIntervalMs;
-    }
-    const reason = ownerIsGone(owner, this.config.instanceId) ? `Worker ${owner} stopped` : stoppedReason(owner, silentFor);
+    const gone = ownerIsGone(owner, this.config.instanceId);
+    if (!gone && silentFor <= this.config.staleAfterMs) return this.config.staleAfterMs - silentFor + this.config.heartbeatIntervalMs;
+    const reason = gone ? `Worker ${owner} stopped` : stoppedReason(owner, silentFor);
     const plan = this.plan(record, reason, now);
     const patch = plan.retry ? { ...plan.retry, owner: this.config.instanceId, heartbeatAt: now } : plan.terminal;
     if (await this.store.takeOver(record.id, owner, record.heartbeatAt, patch)) {

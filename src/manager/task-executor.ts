@@ -141,7 +141,7 @@ export class TaskExecutor {
   // that need closures live in small methods of their own.
   private track(job: TaskJob): Promise<JobOutcome | undefined> {
     const task = this.active.get(job.id);
-    const execution = task ? this.begin(task, job.input) : this.adoption.adopt(job);
+    const execution = task ? this.start(task, job.input) : this.adoption.adopt(job);
     if (execution !== SETTLED) this.remember(execution);
     return execution;
   }
@@ -156,11 +156,6 @@ export class TaskExecutor {
     return this.store;
   }
 
-  /** Starts a task that is PENDING in memory: the first step of every run. */
-  start(task: ActiveTask, input: JsonValue | undefined): Promise<JobOutcome | undefined> {
-    return this.begin(task, input);
-  }
-
   /** The in-memory state of a task known from its record: one this process did not launch. */
   adoptedTask(record: TaskRecord, kind: string, definition: TaskDefinition | undefined): ActiveTask {
     const task = taskFromRecord(record, kind, definition, this.config.now());
@@ -168,7 +163,8 @@ export class TaskExecutor {
     return task;
   }
 
-  private begin(task: ActiveTask, input: JsonValue | undefined): Promise<JobOutcome | undefined> {
+  /** Starts a task that is PENDING in memory: the first step of every run. */
+  start(task: ActiveTask, input: JsonValue | undefined): Promise<JobOutcome | undefined> {
     if (task.status !== 'PENDING') return SETTLED;
     // A task the store claimed for this manager is written RUNNING already; others start now.
     const claimed = task.startedAt;
@@ -250,8 +246,7 @@ export class TaskExecutor {
    * Ends an attempt that failed: the task FAILED when it was the last its kind allows; otherwise
    * PENDING until `backoff` has passed, with the error kept in the record, and the runner told to
    * run the job again then. An in-process runner's task stays this process's; a distributed one's
-   * is let go (after its claim is durable, so the release cannot overtake it), for whichever
-   * worker the engine gives the job to.
+   * is let go, durably before the engine may give the job to another worker.
    */
   private failAttempt(task: ActiveTask, error: string): void {
     // Off this process, only the record can count attempts: a store that cannot keep them gives
@@ -287,10 +282,10 @@ export class TaskExecutor {
     if (this.host.wants('retry')) this.host.emit('retry', task, { status: 'PENDING', error, attempt: task.attempt, retryAt, timestamp: now });
   }
 
+  // The claim that made the task this process's was written before it started (RecordStore.claim),
+  // so the release is the only write to wait for.
   private async release(id: string, patch: RecordPatch, delay: number): Promise<JobOutcome> {
-    const owner = this.owner;
-    await this.store.flush();
-    this.store.update(id, patch, owner);
+    this.store.update(id, patch, this.owner);
     await this.store.flush();
     return { retryInMs: delay };
   }

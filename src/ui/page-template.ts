@@ -141,7 +141,8 @@ function renderFleet(fleet: FleetJson | null, now: number): string {
  */
 function renderForm(form: OfferedKind, hide: boolean): string {
   const controls = (form.fields ?? []).map(([name, field]) => {
-    const id = `sh-field-${escapeHtml(form.kind)}-${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    // Only letters, digits, _ and - remain: nothing left to escape.
+    const id = `sh-field-${form.kind}-${name}`.replace(/[^A-Za-z0-9_-]/g, '_');
     const label = `<label for="${id}">${escapeHtml(field.label ?? name)}</label>`;
     const required = 'required' in field && field.required ? ' required' : '';
     switch (field.type) {

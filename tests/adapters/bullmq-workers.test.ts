@@ -145,8 +145,9 @@ for (const engine of [sqlite, postgres]) describe.skipIf(!REDIS_URL || engine.sk
     await waitFor(() => survivor.exited, 15_000, 'the surviving worker to stop');
   }, 90_000);
 
-  it('carries a cancel from the web process to the worker process running the task within a second', async () => {
-    const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: '120000' });
+  /** A worker process whose tasks take `taskMs`, a web process, and one task running on the worker. */
+  async function oneTaskOnAWorker(taskMs: string) {
+    const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: taskMs });
     workers.push(worker);
     await worker.ready();
     const web = webManager();
@@ -154,6 +155,11 @@ for (const engine of [sqlite, postgres]) describe.skipIf(!REDIS_URL || engine.sk
     await web.start();
     const { id } = await web.launch('work', { n: 1 });
     await waitFor(async () => (await web.getTask(id))?.status === 'RUNNING', 10_000, 'the task to start on the worker');
+    return { worker, web, id };
+  }
+
+  it('carries a cancel from the web process to the worker process running the task within a second', async () => {
+    const { worker, web, id } = await oneTaskOnAWorker('120000');
     const asked = Date.now();
     expect(await web.cancel(id, { user: 'ops' })).toEqual({ id, status: 'CANCELLING' });
     const record = await waitFor(async () => {
@@ -170,14 +176,7 @@ for (const engine of [sqlite, postgres]) describe.skipIf(!REDIS_URL || engine.sk
   }, 60_000);
 
   it('stops a worker gracefully on SIGTERM: its running tasks finish and are recorded', async () => {
-    const worker = new WorkerProcess({ ...env, SH_CONCURRENCY: '2', SH_TASK_MS: '800' });
-    workers.push(worker);
-    await worker.ready();
-    const web = webManager();
-    web.define('work', { label: 'Work', run: () => null });
-    await web.start();
-    const { id } = await web.launch('work', { n: 1 });
-    await waitFor(async () => (await web.getTask(id))?.status === 'RUNNING', 10_000, 'the task to start');
+    const { worker, web, id } = await oneTaskOnAWorker('800');
     worker.child.kill('SIGTERM');
     await waitFor(() => worker.exited, 15_000, 'the worker to exit');
     expect(worker.events.some((e) => e.event === 'stopped')).toBe(true);

@@ -367,7 +367,8 @@ export class RecordSql {
    */
   claimMany(ids: readonly string[], owner: string, at: Date): SqlStatement[] {
     const typed = this.dialect.updateMany === 'typed-values';
-    const size = typed ? ids.length : [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
+    const padded = typed ? [] : paddedIds(ids);
+    const size = typed ? ids.length : padded.length;
     const dates = (['startedAt', 'heartbeatAt', 'updatedAt'] as const).filter((key) => this.has(key));
     const returning = this.dialect.returning;
     let index = 0;
@@ -378,8 +379,6 @@ export class RecordSql {
       return `UPDATE ${this.mapping.table} SET ${set.join(', ')} WHERE ${this.id} ${idList} AND ${this.statusBesideId('')} = ${p()} ` +
         `AND (${this.col('owner').sql} IS NULL OR ${this.col('owner').sql} = ${p()})` + (returning ? ` RETURNING ${this.selectList}` : '');
     });
-    const padded: unknown[] = [...ids];
-    while (padded.length < size) padded.push(ids[ids.length - 1]);
     const [running, pending] = this.statusValues(['RUNNING', 'PENDING']);
     const params = [running, owner, ...dates.map((key) => this.encode(key, at)), ...(typed ? [[...ids]] : padded), pending, owner];
     const claim: SqlStatement = { sql, params, read: returning };
@@ -404,13 +403,11 @@ export class RecordSql {
       const sql = this.text('byIds:array', () => `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} = ANY($1::${type}[])`);
       return { sql, params: [[...ids]], read: true };
     }
-    const size = [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
-    const sql = this.text(`byIds:${size}`, () => {
-      const list = Array.from({ length: size }, (_, i) => this.dialect.placeholder(i + 1)).join(', ');
+    const params = paddedIds(ids);
+    const sql = this.text(`byIds:${params.length}`, () => {
+      const list = params.map((_, i) => this.dialect.placeholder(i + 1)).join(', ');
       return `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} IN (${list})`;
     });
-    const params: unknown[] = [...ids];
-    while (params.length < size) params.push(ids[ids.length - 1]);
     return { sql, params, read: true };
   }
 
@@ -627,4 +624,15 @@ function sqlLiteral(value: unknown): string | null {
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (typeof value === 'string' && !value.includes('\\')) return `'${value.replace(/'/g, "''")}'`;
   return null;
+}
+
+/**
+ * `ids` (at most 256) padded to the next size of {@link INSERT_CHUNK_SIZES} by repeating the last,
+ * so that an IN list has one of a handful of statement texts; a repeated id changes nothing.
+ */
+function paddedIds(ids: readonly string[]): string[] {
+  const size = [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
+  const padded = [...ids];
+  while (padded.length < size) padded.push(ids[ids.length - 1]);
+  return padded;
 }
