@@ -250,7 +250,7 @@ async function run(side: Side, redis: Redis, pool: PgPool): Promise<Run> {
 }
 
 async function dropTables(pool: PgPool): Promise<void> {
-  for (const table of ['stablehand_task_lock', 'stablehand_task', 'migrations']) await pool.query(`DROP TABLE IF EXISTS "${SCHEMA}"."${table}"`);
+  for (const table of ['stablehand_task_key', 'stablehand_task_lock', 'stablehand_task', 'migrations']) await pool.query(`DROP TABLE IF EXISTS "${SCHEMA}"."${table}"`);
 }
 
 /** Deletes every key under this run's prefix, and only those. */

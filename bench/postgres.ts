@@ -82,7 +82,7 @@ async function empty(pool: PgPool): Promise<void> {
 }
 
 async function dropTables(pool: PgPool): Promise<void> {
-  for (const table of ['stablehand_task_lock', 'stablehand_task', 'migrations']) await pool.query(`DROP TABLE IF EXISTS "${SCHEMA}"."${table}"`);
+  for (const table of ['stablehand_task_key', 'stablehand_task_lock', 'stablehand_task', 'migrations']) await pool.query(`DROP TABLE IF EXISTS "${SCHEMA}"."${table}"`);
 }
 
 async function main(url: string): Promise<void> {

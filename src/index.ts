@@ -2,7 +2,7 @@
 // manager (the engine) ← adapters (stores, runners) and ui (the web layer); see docs/architecture.md.
 export {
   StablehandError, ConfigurationError, InvalidInputError, UnknownTaskKindError, TaskNotFoundError,
-  TaskAlreadyFinishedError, TaskConflictError, ManagerStoppedError, StoreUnavailableError, QueueUnavailableError,
+  TaskAlreadyFinishedError, TaskNotRetryableError, TaskConflictError, ManagerStoppedError, StoreUnavailableError, QueueUnavailableError,
   type StablehandErrorCode,
 } from './core/errors.js';
 export {
@@ -19,7 +19,14 @@ export {
 } from './core/record.js';
 export {
   DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_CURSOR_LENGTH, type ListTasksOptions, type ListQuery, type TaskPage,
+  type CountTasksOptions, type CountQuery,
 } from './core/list-query.js';
+export {
+  MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_AFFECTED_KEYS, affectedKey, affectedKeyOf, type SearchQuery,
+} from './core/task-keys.js';
+export {
+  METRICS_WINDOWS, type TaskMetrics, type MetricsWindow, type KindMetrics, type MetricsBucket, type StatusCounts,
+} from './core/metrics.js';
 export { toJsonValue } from './core/json.js';
 export type { RecordStore, StoreCleanupResult, HeartbeatReport } from './ports/record-store.js';
 export type { TaskRunner, TaskJob, JobExecutor, JobOutcome } from './ports/task-runner.js';
@@ -40,11 +47,13 @@ export {
 } from './adapters/typeorm/model-tracking-task-manager.js';
 export { TypeOrmRecordStore, type TypeOrmRecordStoreOptions } from './adapters/typeorm/typeorm-record-store.js';
 export {
-  StablehandTaskRecord, StablehandTaskLock, stablehandEntities, type StablehandTaskRow, type StablehandTaskLockRow,
+  StablehandTaskRecord, StablehandTaskLock, StablehandTaskKey, stablehandEntities, type StablehandTaskRow, type StablehandTaskLockRow,
+  type StablehandTaskKeyRow,
 } from './adapters/typeorm/task-record-entity.js';
 export { CreateStablehandTables1732000000000 } from './adapters/typeorm/create-stablehand-tables.js';
 export { AddStablehandOwnership1764600000000 } from './adapters/typeorm/add-stablehand-ownership.js';
 export { AddStablehandRetries1765000000000 } from './adapters/typeorm/add-stablehand-retries.js';
+export { AddStablehandConsole1766000000000 } from './adapters/typeorm/add-stablehand-console.js';
 export { stablehandMigrations } from './adapters/typeorm/stablehand-migrations.js';
 export { createTaskRouter, type TaskRouterOptions } from './ui/create-task-router.js';
 export {

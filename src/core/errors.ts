@@ -9,6 +9,7 @@ export type StablehandErrorCode =
   | 'TASK_NOT_FOUND'
   | 'TASK_CONFLICT'
   | 'TASK_FINISHED'
+  | 'TASK_NOT_RETRYABLE'
   | 'MANAGER_STOPPED'
   | 'STORE_UNAVAILABLE'
   | 'QUEUE_UNAVAILABLE';
@@ -86,6 +87,23 @@ export class TaskAlreadyFinishedError extends StablehandError {
     super('TASK_FINISHED', `Task "${taskId}" already finished with status ${status}.`);
     this.taskId = taskId;
     this.status = status;
+  }
+}
+
+/** The task cannot be retried: it did not end FAILED or CANCELLED, or it was retried already. */
+export class TaskNotRetryableError extends StablehandError {
+  /** The task's id. */
+  readonly taskId: string;
+  /** The task that already retries it, when that is the reason. */
+  readonly retriedAs: string | null;
+
+  /** Names the task and why it cannot be retried. */
+  constructor(taskId: string, reason: { status: string } | { retriedAs: string }) {
+    super('TASK_NOT_RETRYABLE', 'retriedAs' in reason
+      ? `Task "${taskId}" was already retried as "${reason.retriedAs}".`
+      : `Task "${taskId}" is ${reason.status}; only FAILED and CANCELLED tasks can be retried.`);
+    this.taskId = taskId;
+    this.retriedAs = 'retriedAs' in reason ? reason.retriedAs : null;
   }
 }
 

@@ -54,6 +54,14 @@ export interface TaskRecord {
   retryAt: Date | null;
   /** The error of each failed attempt, oldest first (at most {@link MAX_ATTEMPT_ERRORS}). */
   attemptErrors: AttemptError[] | null;
+  /** The task this one retries (launched by `retry()`, with the same kind and input). */
+  retryOf: string | null;
+  /** The task that retries this one, once someone retried it; a task is retried at most once. */
+  retriedAs: string | null;
+  /** Who retried this task, as `formatUser` rendered them. */
+  retriedBy: JsonValue | null;
+  /** When this task was retried. */
+  retriedAt: Date | null;
 }
 
 /** Why one attempt of a task failed: an entry of {@link TaskRecord.attemptErrors}. */
@@ -77,6 +85,7 @@ export const RECORD_KEYS: readonly RecordKey[] = [
   'id', 'taskName', 'label', 'status', 'message', 'progress', 'user', 'affected', 'input', 'result',
   'error', 'cleanedUp', 'createdAt', 'startedAt', 'updatedAt', 'completedAt', 'failedAt', 'duration',
   'owner', 'heartbeatAt', 'cancelRequestedAt', 'cancelRequestedBy', 'attempt', 'maxAttempts', 'retryAt', 'attemptErrors',
+  'retryOf', 'retriedAs', 'retriedBy', 'retriedAt',
 ];
 
 /** The fields one write changes. Only keys present are written. */

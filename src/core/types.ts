@@ -56,6 +56,10 @@ export interface LifecyclePayload {
   attempt?: number;
   /** Set on `retry`: when the next attempt is due. */
   retryAt?: Date;
+  /** Set on `create` of a task launched by `retry()`: the task it retries. */
+  retryOf?: string;
+  /** Set on `cancel` when this process took the request: who asked, as `formatUser` rendered them. */
+  cancelledBy?: JsonValue;
   [extra: string]: unknown;
 }
 
@@ -167,6 +171,12 @@ export interface LaunchedTask {
 /** Options of one `cancel()` call. */
 export interface CancelOptions {
   /** Whoever asks for the cancel, recorded as `cancelRequestedBy` through `formatUser`. */
+  user?: unknown;
+}
+
+/** Options of one `retry()` call. */
+export interface RetryOptions {
+  /** Whoever retries the task: the new task's launching user, and `retriedBy` on the old record. */
   user?: unknown;
 }
 

@@ -1,3 +1,4 @@
+import type { JsonValue } from '../core/types.js';
 import { isTerminalStatus, type TaskStatus } from '../core/status.js';
 import type { AttemptError, TaskRecord } from '../core/record.js';
 import type { ProgressPayload, TaskDefinition } from '../core/types.js';
@@ -40,6 +41,8 @@ export class ActiveTask {
   attempt = 1;
   /** The errors of the task's earlier attempts, as its record keeps them. */
   attemptErrors: AttemptError[] | null = null;
+  /** Who asked this process to cancel the task, as `formatUser` rendered them (for the `cancel` event). */
+  cancelledBy: JsonValue | undefined = undefined;
   /** Set when this attempt failed and another follows: what the runner is told once the slot frees. */
   retry: Promise<JobOutcome> | null = null;
 

@@ -339,6 +339,7 @@ export class TaskExecutor {
     const event = TERMINAL_EVENT[status as keyof typeof TERMINAL_EVENT];
     // Built before the patch is handed to the store, which owns it from then on.
     const payload = this.host.wants(event) ? { ...change, timestamp: now } : null;
+    if (payload && status === 'CANCELLED' && task.cancelledBy !== undefined) payload.cancelledBy = task.cancelledBy;
     // A task queued on a distributed runner and never started here (cancelled, or refused by
     // the queue) is ended by a claim, which lands only while nobody else holds it.
     if (!task.held && this.owner !== undefined) change.owner = this.owner;

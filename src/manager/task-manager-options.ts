@@ -91,6 +91,12 @@ export interface TaskManagerOptions {
    */
   abandonedMessage?: string;
   /**
+   * How long `metrics()` serves the figures it computed, in milliseconds: each computation is a
+   * few aggregate queries over the last day's records.
+   * @defaultValue 15000
+   */
+  metricsCacheMs?: number;
+  /**
    * Run `cleanupCompletedTasks(cleanup)` this often, in milliseconds; 0 turns it off.
    * @defaultValue 0
    */
@@ -149,6 +155,8 @@ export interface TaskManagerConfig {
   heartbeatIntervalMs: number;
   /** See {@link TaskManagerOptions.staleAfterMs}. */
   staleAfterMs: number;
+  /** See {@link TaskManagerOptions.metricsCacheMs}. */
+  metricsCacheMs: number;
   /** See {@link TaskManagerOptions.cleanupIntervalMs}. */
   cleanupIntervalMs: number;
   /** See {@link TaskManagerOptions.cleanup}. */
@@ -164,7 +172,7 @@ export const ABANDONED_MESSAGE = 'Abandoned — app restarted';
 
 const OPTION_KEYS: KeySet<TaskManagerOptions> = {
   store: true, runner: true, concurrency: true, defaultTimeoutMs: true, cancelGraceMs: true, progressIntervalMs: true,
-  reconcileOnStart: true, abandonedMessage: true, instanceId: true, heartbeatIntervalMs: true, staleAfterMs: true, cleanupIntervalMs: true, cleanup: true, logger: true,
+  reconcileOnStart: true, abandonedMessage: true, instanceId: true, heartbeatIntervalMs: true, staleAfterMs: true, metricsCacheMs: true, cleanupIntervalMs: true, cleanup: true, logger: true,
   formatUser: true, formatAffected: true, formatPayload: true, now: true,
 };
 const CLEANUP_KEYS: KeySet<CleanupOptions> = { olderThanMs: true, deleteRecords: true };
@@ -205,6 +213,7 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions, extraKeys
     instanceId,
     heartbeatIntervalMs,
     staleAfterMs,
+    metricsCacheMs: checkMs('metricsCacheMs', options.metricsCacheMs ?? 15_000),
     defaultTimeoutMs: options.defaultTimeoutMs === undefined ? undefined : checkMs('defaultTimeoutMs', options.defaultTimeoutMs, 1),
     cancelGraceMs: checkMs('cancelGraceMs', options.cancelGraceMs ?? 5000),
     progressIntervalMs: checkMs('progressIntervalMs', options.progressIntervalMs ?? 250),

@@ -1,8 +1,15 @@
-import { ConfigurationError, InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, UnknownTaskKindError } from '../core/errors.js';
+import {
+  ConfigurationError, InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, TaskNotRetryableError,
+  UnknownTaskKindError,
+} from '../core/errors.js';
 import { isPlausibleId } from '../core/ids.js';
 import type { FleetReport } from '../core/fleet.js';
-import { resolveListQuery, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
-import type { CancelOptions, CancelResult, JsonValue, LaunchArgs, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition, KindsOf, TaskKinds } from '../core/types.js';
+import { resolveCountQuery, resolveListQuery, type CountQuery, type CountTasksOptions, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
+import type { StatusCounts, TaskMetrics } from '../core/metrics.js';
+import { TASK_STATUSES } from '../core/status.js';
+import { MAX_AFFECTED_KEYS, affectedKeyOf, indexKeysOf, isWordKey } from '../core/task-keys.js';
+import { MetricsReport } from './metrics-report.js';
+import type { CancelOptions, CancelResult, RetryOptions, JsonValue, LaunchArgs, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition, KindsOf, TaskKinds } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
 import { assertJson } from '../core/json.js';
@@ -14,7 +21,7 @@ import type { TaskStatus } from '../core/status.js';
 import type { TaskRunner } from '../ports/task-runner.js';
 import { ActiveTask } from './active-task.js';
 import { defaultRunner, defaultStore } from './defaults.js';
-import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, lockKeyOf } from './formatters.js';
+import { affectedList, defaultFormatAffected, defaultFormatPayload, defaultFormatUser, labelOf, lockKeyOf } from './formatters.js';
 import { LifecycleListeners } from './lifecycle-listeners.js';
 import { runningHereAs, stoppedHere } from './instance-id.js';
 import { Liveness } from './liveness.js';
@@ -72,6 +79,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
   private liveness: Liveness | null = null;
+  private metricsReport: MetricsReport | null = null;
   // A cancel another process asked for (its record says who and when): found by the heartbeat,
   // or signalled by the runner. A task that ended meanwhile needs nothing.
   private readonly cancelAskedElsewhere = (id: string): void => {
@@ -233,6 +241,10 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    */
   launch<K extends keyof Kinds & string>(kind: K, ...args: LaunchArgs<Kinds[K]>): Promise<LaunchedTask>;
   async launch(kind: string, input?: JsonValue, options: LaunchOptions = {}): Promise<LaunchedTask> {
+    return this.launchTask(kind, input, options, null);
+  }
+
+  private async launchTask(kind: string, input: JsonValue | undefined, options: LaunchOptions, retry: RetrySource | null): Promise<LaunchedTask> {
     if (this.state !== 'running') throw new ManagerStoppedError(this.state === 'new' || this.state === 'starting'
       ? 'The task manager has not been started: call start() first.' : undefined);
     const definition = this.definitions.get(kind);
@@ -253,14 +265,18 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     if (options.lock && lockKeys.length === 0) throw new InvalidInputError('lock: true needs affected objects to lock.');
     const label = options.label ?? labelFor(kind, definition, input, this.config.logger);
     const now = this.config.now();
-    const id = newTaskId(now.getTime());
+    const id = retry?.id ?? newTaskId(now.getTime());
     const record = this.newRecord(id, kind, label, input, options, now);
+    if (retry) Object.assign(record, { retryOf: retry.of, affected: retry.affected });
+    const indexKeys = this.store.indexesKeys
+      ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [kind, label, options.user === undefined ? null : labelOf(record.user)])
+      : undefined;
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
     task.held = record.owner !== null;
     // Known from now on, so that cancel() can wait for the record; nothing else acts on a task
     // before it is queued.
     const active = this.executor.active;
-    task.creating = this.store.create(record, lockKeys);
+    task.creating = this.store.create(record, lockKeys, indexKeys);
     active.set(id, task);
     try {
       await task.creating;
@@ -270,7 +286,9 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     } finally {
       task.creating = null;
     }
-    if (this.wants('create')) this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now });
+    if (this.wants('create')) {
+      this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now, ...(retry ? { retryOf: retry.of } : {}) });
+    }
     // stop() may have begun while the record was written (TypeScript keeps the narrowing from the
     // top of launch() across the await, hence the widening).
     if ((this.state as ManagerState) !== 'running') {
@@ -301,7 +319,45 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
       // leaves it to whichever worker claims it.
       // No heartbeat yet: until the first, the creation counts as the last sign of life.
       owner, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
+      retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null,
     };
+  }
+
+  /**
+   * Launches a FAILED or CANCELLED task again: a new task of the same kind, input, label and
+   * affected objects, launched by `options.user`, linked both ways (`retryOf` on the new record;
+   * `retriedAs`, `retriedBy` and `retriedAt` on the old). A task is retried at most once, however
+   * many processes try at the same time. Rejects with `TaskNotFoundError`, `TaskNotRetryableError`,
+   * `UnknownTaskKindError` (its kind is not defined here) and the errors of `launch()`.
+   */
+  async retry(id: string, options: RetryOptions = {}): Promise<LaunchedTask> {
+    if (!isPlausibleId(id)) throw new TaskNotFoundError(String(id));
+    const givenOptions: unknown = options;
+    if (givenOptions === null || typeof givenOptions !== 'object') throw new InvalidInputError('retry options must be an object.');
+    // A task that just ended here may have its terminal state still queued.
+    await this.store.flush();
+    const old = await this.store.get(id);
+    if (!old) throw new TaskNotFoundError(id);
+    if (old.retriedAs) throw new TaskNotRetryableError(id, { retriedAs: old.retriedAs });
+    if (old.status !== 'FAILED' && old.status !== 'CANCELLED') throw new TaskNotRetryableError(id, { status: old.status });
+    const kind = old.taskName ?? '';
+    if (!this.definitions.has(kind)) throw new UnknownTaskKindError(kind, this.kinds);
+    const now = this.config.now();
+    const newId = newTaskId(now.getTime());
+    // The link is taken first, so two operators retrying at once make one task, not two.
+    if (!(await this.store.linkRetry(id, newId, this.format('user', options.user), now, null))) {
+      const seen = await this.store.get(id);
+      throw new TaskNotRetryableError(id, seen?.retriedAs ? { retriedAs: seen.retriedAs } : { status: seen?.status ?? 'gone' });
+    }
+    const affectedKeys = (await this.store.keysOf(id)).filter((key) => !isWordKey(key));
+    const launchOptions: LaunchOptions = { user: options.user, ...(old.label ? { label: old.label } : {}) };
+    try {
+      return await this.launchTask(kind, old.input ?? undefined, launchOptions, { id: newId, of: id, affected: old.affected, affectedKeys });
+    } catch (error) {
+      // Nothing was launched: the old task may be retried again.
+      await this.store.linkRetry(id, null, null, null, newId).catch(() => false);
+      throw error;
+    }
   }
 
   /**
@@ -333,6 +389,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     let task = active.get(id);
     if (!task) return null;
     if (by !== undefined) {
+      task.cancelledBy = by;
       const now = this.config.now();
       this.store.update(id, { cancelRequestedAt: now, cancelRequestedBy: by }, this.executor.owner);
     }
@@ -373,11 +430,76 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     return record && this.labelled(record);
   }
 
-  /** Reads a page of task records, newest first. Throws `InvalidInputError` for bad values. */
+  /**
+   * Reads a page of task records, newest first, within the filters of `options` (status, affected
+   * object, search). Throws `InvalidInputError` for bad values, and for `affected` or `search`
+   * when the store keeps no index keys (see {@link TaskManager.searchable}).
+   */
   async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
-    const page = await this.store.list(resolveListQuery(options));
+    const query = resolveListQuery(options);
+    this.checkSearchable(query);
+    let page = await this.store.list(query);
+    if (query.after !== undefined && !page.prevCursor) {
+      // Less than a page of newer tasks is left: that is the first page, read whole.
+      const first = { ...query };
+      delete first.after;
+      page = await this.store.list(first);
+      page.prevCursor = null;
+    } else if (query.before !== undefined) {
+      page.prevCursor = page.tasks[0]?.id ?? query.before;
+    } else {
+      page.prevCursor ??= null;
+    }
     for (const record of page.tasks) this.labelled(record);
     return page;
+  }
+
+  /**
+   * How many tasks are in each status (and `ALL`), within the affected-object and search filters
+   * of `options`. One aggregate query on the status index; with filters, on their index keys.
+   */
+  async countTasks(options: CountTasksOptions = {}): Promise<StatusCounts> {
+    const query = resolveCountQuery(options);
+    this.checkSearchable(query);
+    const counts = await this.store.count(query);
+    const result = { ALL: 0 } as StatusCounts;
+    for (const status of TASK_STATUSES) {
+      result[status] = counts[status] ?? 0;
+      result.ALL += result[status];
+    }
+    return result;
+  }
+
+  /**
+   * Per kind, over the last hour (5-minute bars) and the last day (hourly bars): finished tasks,
+   * throughput, failure rate and run-time percentiles. Served from a cache for `metricsCacheMs`.
+   */
+  metrics(): Promise<TaskMetrics> {
+    this.metricsReport ??= new MetricsReport(this.store, this.config.now, this.config.metricsCacheMs);
+    return this.metricsReport.get();
+  }
+
+  /** The affected keys a task is indexed under (`order:42`), for its detail view; empty when not indexed. */
+  async affectedKeysOf(id: string): Promise<string[]> {
+    if (!isPlausibleId(id) || !this.store.indexesKeys) return [];
+    return (await this.store.keysOf(id)).filter((key) => !isWordKey(key));
+  }
+
+  /**
+   * Whether tasks can be searched and listed by affected object: the store keeps index keys (the
+   * TypeORM store does with `StablehandTaskKey` registered). False until `start()`.
+   */
+  get searchable(): boolean {
+    return this.storeInstance?.indexesKeys ?? false;
+  }
+
+  private checkSearchable(query: CountQuery): void {
+    if ((query.affected !== undefined || query.search !== undefined) && !this.store.indexesKeys) {
+      throw new InvalidInputError(
+        'Searching and listing by affected object need the index table: register StablehandTaskKey (it is in stablehandEntities) ' +
+        'and run AddStablehandConsole1766000000000.',
+      );
+    }
   }
 
   /** A record read back without a label (a host table with no label column) gets its kind's defined label. */
@@ -477,6 +599,20 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   }
 
   /**
+   * The keys a task's affected objects are indexed under, for `listTasks({ affected })`: see
+   * `affectedKeyOf` (an `Order` with id 42 is `order:42`; text already `type:id` is kept).
+   * Override to key the host's objects differently; at most 1,000 are kept.
+   */
+  protected affectedKeysFor(affected: unknown): string[] {
+    const keys = [...new Set(affectedList(affected).map(affectedKeyOf).filter((key): key is string => key !== null))];
+    if (keys.length > MAX_AFFECTED_KEYS) {
+      this.config.logger.warn(`[stablehand] a task touches ${keys.length} objects; the first ${MAX_AFFECTED_KEYS} are indexed`);
+      keys.length = MAX_AFFECTED_KEYS;
+    }
+    return keys;
+  }
+
+  /**
    * The lock keys for `launch(..., { affected, lock: true })`, one per affected object: strings and
    * numbers as they are, objects with an `id` as `ClassName:id` (so order 7 and customer 7 differ),
    * other objects as their JSON.
@@ -517,6 +653,14 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
 }
 
 type ManagerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** What `retry()` hands `launchTask()`: the new task's id, the task it retries, and what it touched. */
+interface RetrySource {
+  id: string;
+  of: string;
+  affected: JsonValue | null;
+  affectedKeys: string[];
+}
 
 /** Refuses, before anything is written, a value that names a task or its holder and would not fit its column. */
 function checkFits(store: RecordStore, key: 'owner' | 'taskName', values: readonly string[], what: string): void {

@@ -1,7 +1,9 @@
 import type { FleetSnapshot } from '../core/fleet.js';
-import type { ListQuery, TaskPage } from '../core/list-query.js';
+import type { CountQuery, ListQuery, TaskPage } from '../core/list-query.js';
+import type { MetricsQuery, MetricsRows } from '../core/metrics.js';
 import type { RecordKey, RecordPatch, TaskRecord } from '../core/record.js';
 import type { TaskStatus } from '../core/status.js';
+import type { JsonValue } from '../core/types.js';
 
 /** What a store's sweep did. */
 export interface StoreCleanupResult {
@@ -49,15 +51,22 @@ export interface RecordStore {
    * Known once the store is open.
    */
   readonly tracksAttempts: boolean;
+  /**
+   * Whether the store keeps each task's index keys (affected objects and search words), which
+   * `affected` and `search` queries need. The TypeORM store does when the DataSource registers
+   * `StablehandTaskKey`. Known once the store is open.
+   */
+  readonly indexesKeys: boolean;
   /** Flushes every buffered write and releases resources. */
   close(): Promise<void>;
   /**
-   * Writes a new record durably, with locks on `lockKeys` in the same transaction. Rejects with a
-   * `TaskConflictError` when a non-terminal task holds any of the keys, and with a
+   * Writes a new record durably, with locks on `lockKeys` and its `indexKeys` (affected keys and
+   * search words, see core/task-keys.ts) in the same transaction. Rejects with a
+   * `TaskConflictError` when a non-terminal task holds any of the lock keys, and with a
    * `StoreUnavailableError` when the write failed (nothing was written then). The store may keep
    * `record` until it is written; the caller does not change it.
    */
-  create(record: TaskRecord, lockKeys?: readonly string[]): Promise<void>;
+  create(record: TaskRecord, lockKeys?: readonly string[], indexKeys?: readonly string[]): Promise<void>;
   /**
    * Buffers a change to a record that must still be PENDING or RUNNING in the store: once a record
    * is terminal, later guarded writes are dropped. Never throws; failed writes are retried.
@@ -87,8 +96,24 @@ export interface RecordStore {
   flush(): Promise<void>;
   /** Reads one record. */
   get(id: string): Promise<TaskRecord | null>;
-  /** Reads a page of records, newest first. */
+  /**
+   * Reads a page of records, newest first: with `after`, the page of the oldest records newer
+   * than it (its `nextCursor` is then the oldest id of the page, or null when the page is empty).
+   * A `search` with an `idPrefix` matches records whose id starts with it or that have every key.
+   */
   list(query: ListQuery): Promise<TaskPage>;
+  /** How many records are in each status, within the filters; statuses with none may be left out. */
+  count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>>;
+  /** The index keys of a record (its affected keys and search words); empty when not indexed. */
+  keysOf(id: string): Promise<string[]>;
+  /**
+   * Sets the retry link and audit of a FAILED or CANCELLED record at once (compare-and-set):
+   * `retriedAs`, `retriedBy` and `retriedAt`, only while its `retriedAs` is `expected`. Resolves
+   * with whether it applied: a record retried by someone else in between is left alone.
+   */
+  linkRetry(id: string, retriedAs: string | null, by: JsonValue | null, at: Date | null, expected: string | null): Promise<boolean>;
+  /** Aggregates of the finished records created in one window, for `metrics()`. */
+  metrics(query: MetricsQuery): Promise<MetricsRows>;
   /**
    * Fails every PENDING or RUNNING record with `message`; with `unownedIn`, only the records in
    * those statuses that no owner holds (left by a version before owners, or by a crashed single

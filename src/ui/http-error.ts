@@ -24,6 +24,7 @@ export type TaskRouterErrorCode =
   | 'TASK_NOT_FOUND'
   | 'NO_FLEET'
   | 'TASK_FINISHED'
+  | 'TASK_NOT_RETRYABLE'
   | 'TASK_CONFLICT'
   | 'MANAGER_STOPPED'
   | 'STORE_UNAVAILABLE'
@@ -83,6 +84,8 @@ export function fromManagerError(error: unknown): TaskRouterHttpError | null {
       return new TaskRouterHttpError(404, 'TASK_NOT_FOUND', 'No task with that id.');
     case 'TASK_FINISHED':
       return new TaskRouterHttpError(409, 'TASK_FINISHED', 'The task already finished.');
+    case 'TASK_NOT_RETRYABLE':
+      return new TaskRouterHttpError(409, 'TASK_NOT_RETRYABLE', error.message);
     case 'TASK_CONFLICT':
       return new TaskRouterHttpError(409, 'TASK_CONFLICT', 'Another running task holds the objects this task needs.');
     case 'MANAGER_STOPPED':

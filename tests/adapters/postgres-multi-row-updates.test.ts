@@ -49,7 +49,8 @@ function typedRecord(fields: Partial<TaskRecord>): TaskRecord {
     id: newTaskId(), taskName: 'import', label: null, status: 'PENDING', message: null, progress: null, user: 'ann',
     affected: null, input: { file: 'orders.csv', columns: ['id', 'total'], strict: true }, result: null, error: null,
     cleanedUp: false, createdAt: at(0), startedAt: null, updatedAt: at(0), completedAt: null, failedAt: null,
-    duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null, ...fields,
+    duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, ...fields,
   };
 }
 

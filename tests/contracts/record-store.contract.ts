@@ -9,7 +9,8 @@ export function pendingRecord(fields: Partial<TaskRecord> = {}, at = new Date())
     id: newTaskId(at.getTime()), taskName: 'export', label: 'Export orders', status: 'PENDING', message: null,
     progress: null, user: 'ann', affected: 'order:42', input: { since: '2026-01-01', ids: [1, 2] }, result: null,
     error: null, cleanedUp: false, createdAt: at, startedAt: null, updatedAt: at, completedAt: null, failedAt: null,
-    duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null, ...fields,
+    duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, ...fields,
   };
 }
 

@@ -45,7 +45,7 @@ async function openWith(base: DataSourceOptions, entities: EntityLike[], synchro
     // Server databases outlive the test: start every suite from empty tables.
     const schema = base.type === 'postgres' && base.schema ? `${dataSource.driver.escape(base.schema)}.` : '';
     // (stablehand_task_away: the outage test renames the table, and a run stopped half-way leaves it.)
-    for (const table of ['stablehand_task_lock', 'stablehand_task', 'stablehand_task_away', 'migrations', ...entities.map(tableOf)]) {
+    for (const table of ['stablehand_task_key', 'stablehand_task_lock', 'stablehand_task', 'stablehand_task_away', 'migrations', ...entities.map(tableOf)]) {
       await dataSource.query(`DROP TABLE IF EXISTS ${schema}${dataSource.driver.escape(table)}`);
     }
   }

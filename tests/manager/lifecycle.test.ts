@@ -296,7 +296,16 @@ describe.each([memoryKind, sqliteKind])('lifecycle: $name', (kind) => {
     const second = await manager.listTasks({ limit: 3, before: first.nextCursor! });
     expect(second.tasks.map((t) => t.id)).toEqual([...ids].reverse().slice(3, 6));
     const third = await manager.listTasks({ limit: 3, before: second.nextCursor! });
-    expect(third).toEqual({ tasks: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
+    expect(third).toEqual({ tasks: [expect.objectContaining({ id: ids[0] })], nextCursor: null, prevCursor: ids[0] });
+    expect(first.prevCursor).toBeNull();
+    // Back towards the newest: a whole page of newer tasks, then (less than a page left) the first page.
+    const back = await manager.listTasks({ limit: 3, after: third.prevCursor! });
+    expect(back.tasks.map((t) => t.id)).toEqual([ids[3], ids[2], ids[1]]);
+    expect(back.prevCursor).toBe(ids[3]);
+    const top = await manager.listTasks({ limit: 3, after: ids[4] });
+    expect(top.tasks.map((t) => t.id)).toEqual([ids[6], ids[5], ids[4]]);
+    expect(top.prevCursor).toBeNull();
+    await expect(manager.listTasks({ before: ids[3], after: ids[1] })).rejects.toThrow(/before or after, not both/);
     const failed = await manager.listTasks({ status: 'FAILED' });
     expect(failed.tasks.map((t) => t.id)).toEqual([ids[6], ids[3], ids[0]]);
     expect((await manager.listTasks({ status: ['FAILED', 'DONE'], limit: 500 })).tasks).toHaveLength(7);

@@ -17,7 +17,8 @@ function record(patch: Partial<TaskRecord>): TaskRecord {
     id: 't1', taskName: 'quick', label: 'Brushing parade manes', status: 'PENDING', message: null, progress: null,
     user: null, affected: null, input: null, result: null, error: null, cleanedUp: false,
     createdAt: new Date('2026-03-30T14:22:01.000Z'), startedAt: null, updatedAt: null, completedAt: null,
-    failedAt: null, duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null, ...patch,
+    failedAt: null, duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, ...patch,
   };
 }
 

@@ -1,5 +1,7 @@
 import { TaskConflictError } from '../../core/errors.js';
-import type { ListQuery, TaskPage } from '../../core/list-query.js';
+import type { CountQuery, ListQuery, TaskPage } from '../../core/list-query.js';
+import { nearestRank, type MetricsQuery, type MetricsRows } from '../../core/metrics.js';
+import type { JsonValue } from '../../core/types.js';
 import type { RecordPatch, TaskRecord } from '../../core/record.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
@@ -15,9 +17,11 @@ export class MemoryRecordStore implements RecordStore {
   private readonly records = new Map<string, TaskRecord>();
   private readonly locks = new Map<string, string>();
   private readonly locksByTask = new Map<string, string[]>();
+  private readonly keys = new Map<string, ReadonlySet<string>>();
   /** Owners and heartbeats are kept like any other field. */
   readonly tracksOwners = true;
   readonly tracksAttempts = true;
+  readonly indexesKeys = true;
 
   // Nothing here waits: the RecordStore port's promises are returned already settled.
 
@@ -29,11 +33,12 @@ export class MemoryRecordStore implements RecordStore {
     return Promise.resolve();
   }
 
-  create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
+  create(record: TaskRecord, lockKeys: readonly string[] = [], indexKeys: readonly string[] = []): Promise<void> {
     const held = lockKeys.filter((key) => this.isHeld(key));
     const holder = held.length > 0 ? this.locks.get(held[0]) : undefined;
     if (holder !== undefined) return Promise.reject(new TaskConflictError(held, holder));
     this.records.set(record.id, { ...record });
+    if (indexKeys.length > 0) this.keys.set(record.id, new Set(indexKeys));
     if (lockKeys.length > 0) {
       for (const key of lockKeys) this.locks.set(key, record.id);
       this.locksByTask.set(record.id, [...lockKeys]);
@@ -121,21 +126,81 @@ export class MemoryRecordStore implements RecordStore {
   }
 
   list(query: ListQuery): Promise<TaskPage> {
-    const statuses = query.status === undefined ? null : new Set(Array.isArray(query.status) ? query.status : [query.status]);
+    const statuses = query.status === undefined ? null : new Set(query.status);
     const all = [...this.records.values()];
     const tasks: TaskRecord[] = [];
     let more = false;
-    for (let i = all.length - 1; i >= 0; i--) {
-      const record = all[i];
+    const newer = query.after !== undefined;
+    for (let n = 0; n < all.length; n++) {
+      // Newest first, or oldest first from the cursor when reading newer records.
+      const record = all[newer ? n : all.length - 1 - n];
       if (query.before !== undefined && record.id >= query.before) continue;
+      if (query.after !== undefined && record.id <= query.after) continue;
       if (statuses && !statuses.has(record.status)) continue;
+      if (!this.matches(record.id, query)) continue;
       if (tasks.length === query.limit) {
         more = true;
         break;
       }
       tasks.push(structuredClone(record));
     }
+    if (newer) {
+      tasks.reverse();
+      return Promise.resolve({ tasks, nextCursor: tasks.at(-1)?.id ?? null, prevCursor: more ? tasks[0].id : null });
+    }
     return Promise.resolve({ tasks, nextCursor: more ? tasks[tasks.length - 1].id : null });
+  }
+
+  count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>> {
+    const counts: Partial<Record<TaskStatus, number>> = {};
+    for (const record of this.records.values()) {
+      if (this.matches(record.id, query)) counts[record.status] = (counts[record.status] ?? 0) + 1;
+    }
+    return Promise.resolve(counts);
+  }
+
+  keysOf(id: string): Promise<string[]> {
+    return Promise.resolve([...this.keys.get(id) ?? []]);
+  }
+
+  linkRetry(id: string, retriedAs: string | null, by: JsonValue | null, at: Date | null, expected: string | null): Promise<boolean> {
+    const record = this.records.get(id);
+    if (!record || (record.status !== 'FAILED' && record.status !== 'CANCELLED') || record.retriedAs !== expected) return Promise.resolve(false);
+    Object.assign(record, { retriedAs, retriedBy: by, retriedAt: at });
+    return Promise.resolve(true);
+  }
+
+  metrics(query: MetricsQuery): Promise<MetricsRows> {
+    const counts = new Map<string, MetricsRows['counts'][number]>();
+    const durations = new Map<string, number[]>();
+    for (const record of this.records.values()) {
+      const created = record.createdAt?.getTime();
+      if (created === undefined || created < query.from.getTime() || created >= query.to.getTime() || !isTerminalStatus(record.status)) continue;
+      const kind = record.taskName ?? '';
+      const bucket = Math.floor((created - query.from.getTime()) / query.bucketMs);
+      const key = `${kind}\u0000${record.status}\u0000${bucket}`;
+      const row = counts.get(key) ?? { kind, status: record.status, bucket, count: 0 };
+      row.count++;
+      counts.set(key, row);
+      if (record.status === 'DONE' && record.duration !== null) durations.set(kind, [...durations.get(kind) ?? [], record.duration]);
+    }
+    return Promise.resolve({
+      counts: [...counts.values()],
+      durations: [...durations].map(([kind, values]) => {
+        values.sort((a, b) => a - b);
+        return { kind, p50: values[nearestRank(values.length, 50) - 1], p95: values[nearestRank(values.length, 95) - 1] };
+      }),
+    });
+  }
+
+  /** Whether a record passes the affected and search filters of a query. */
+  private matches(id: string, query: CountQuery): boolean {
+    const keys = this.keys.get(id);
+    if (query.affected !== undefined && !keys?.has(query.affected)) return false;
+    const search = query.search;
+    if (search === undefined) return true;
+    if (search.idPrefix !== undefined && id.toLowerCase().startsWith(search.idPrefix)) return true;
+    return search.keys.every((key) => keys?.has(key) === true);
   }
 
   abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {
@@ -164,6 +229,7 @@ export class MemoryRecordStore implements RecordStore {
       if (!isTerminalStatus(record.status) || (finishedAt && finishedAt > olderThan)) continue;
       if (deleteRecords) {
         this.records.delete(record.id);
+        this.keys.delete(record.id);
         recordsDeleted++;
       } else if (!record.cleanedUp) {
         record.cleanedUp = true;

@@ -45,7 +45,7 @@ export interface RecordMapping {
 }
 
 // Keys whose values are compared, not just shown: cutting one would change what it names.
-const IDENTITY_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>(['id', 'taskName', 'status', 'owner']);
+const IDENTITY_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>(['id', 'taskName', 'status', 'owner', 'retryOf', 'retriedAs']);
 
 const JSON_TYPES = new Set(['json', 'jsonb', 'simple-json']);
 const NUMBER_TYPES = new Set([
@@ -172,7 +172,7 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
   }
   for (const [key, kind] of [['cleanedUp', 'boolean'], ['createdAt', 'date'], ['startedAt', 'date'], ['updatedAt', 'date'],
     ['completedAt', 'date'], ['failedAt', 'date'], ['duration', 'number'], ['heartbeatAt', 'date'], ['cancelRequestedAt', 'date'],
-    ['retryAt', 'date']] as const) {
+    ['retryAt', 'date'], ['retriedAt', 'date']] as const) {
     const column = columns.get(key);
     if (column && column.kind !== kind && column.kind !== 'text') {
       throw new ConfigurationError(
@@ -184,8 +184,8 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
   // Texts need a text column; values that may be any JSON (a formatted user, the input, the
   // result) a JSON or text column; the progress a number, JSON or text column.
   const needs: readonly (readonly [RecordKey, readonly ColumnKind[], string])[] = [
-    ...(['taskName', 'label', 'status', 'message', 'error'] as const).map((key) => [key, ['text'], 'a text'] as const),
-    ...(['user', 'affected', 'input', 'result', 'cancelRequestedBy', 'attemptErrors'] as const).map((key) => [key, ['json', 'text'], 'a JSON or text'] as const),
+    ...(['taskName', 'label', 'status', 'message', 'error', 'retryOf', 'retriedAs'] as const).map((key) => [key, ['text'], 'a text'] as const),
+    ...(['user', 'affected', 'input', 'result', 'cancelRequestedBy', 'attemptErrors', 'retriedBy'] as const).map((key) => [key, ['json', 'text'], 'a JSON or text'] as const),
     ['progress', ['number', 'json', 'text'], 'a number, JSON or text'],
   ];
   for (const [key, kinds, what] of needs) {

@@ -56,6 +56,12 @@ export interface PatchEntry {
  */
 export type Fence = 0 | 1 | 2;
 
+/** Where a page starts: below `before` (older records), or above `after` (newer ones). */
+export interface PageCursor {
+  before?: string | undefined;
+  after?: string | undefined;
+}
+
 /** The lock table's quoted names. */
 export interface LockTable {
   table: string;
@@ -71,7 +77,8 @@ export interface LockTable {
  */
 export class RecordSql {
   private readonly dialect: Dialect;
-  private readonly driver: Driver;
+  private readonly kind: DriverKind;
+  readonly driver: Driver;
   private readonly insertKeys: RecordKey[];
   private readonly createColumns: MappedColumn[];
   private readonly keyBits: Readonly<Record<string, number>>;
@@ -82,7 +89,8 @@ export class RecordSql {
   private readonly createConstants: { bound: MappedColumn[]; columns: MappedColumn[]; values: string } | null;
 
   constructor(dataSource: DataSource, readonly mapping: RecordMapping, readonly locks: LockTable | null) {
-    this.dialect = DIALECTS[driverKindOf(dataSource)];
+    this.kind = driverKindOf(dataSource);
+    this.dialect = DIALECTS[this.kind];
     this.driver = dataSource.driver;
     this.insertKeys = RECORD_KEYS.filter((key) => mapping.columns.has(key));
     this.keyBits = Object.fromEntries(this.insertKeys.map((key, i) => [key, 1 << i]));
@@ -93,6 +101,21 @@ export class RecordSql {
     this.id = this.col('id').sql;
     this.status = this.col('status').sql;
     this.createConstants = this.constantsOfCreate();
+  }
+
+  /** The driver's placeholder for the parameter at `index` (from 1). */
+  placeholder(index: number): string {
+    return this.dialect.placeholder(index);
+  }
+
+  /** The SQL dialect family, for statements written differently per database. */
+  get driverKind(): DriverKind {
+    return this.kind;
+  }
+
+  /** Every stored key's column, qualified by `alias`, as its logical name: what {@link RecordSql.decode} reads. */
+  selectListOf(alias: string): string {
+    return this.insertKeys.map((key) => `${alias}.${this.col(key).sql} AS ${this.driver.escape(key)}`).join(', ');
   }
 
   /** Whether a logical key is stored. */
@@ -411,19 +434,24 @@ export class RecordSql {
     return { sql, params, read: true };
   }
 
-  /** Reads up to `limit` records, newest first (ids sort by creation time). */
-  selectPage(statuses: readonly TaskStatus[] | undefined, before: string | undefined, limit: number): SqlStatement {
-    const shape = `page:${statuses?.length ?? 0}:${before === undefined ? 0 : 1}`;
+  /**
+   * Reads up to `limit` records, newest first (ids sort by creation time); with `after`, the
+   * oldest records newer than it first.
+   */
+  selectPage(statuses: readonly TaskStatus[] | undefined, cursor: PageCursor, limit: number): SqlStatement {
+    const shape = `page:${statuses?.length ?? 0}:${cursor.before !== undefined ? 'b' : cursor.after !== undefined ? 'a' : ''}`;
     const sql = this.text(shape, () => {
       let index = 0;
       const where: string[] = [];
       if (statuses) where.push(`${this.status} IN (${statuses.map(() => this.dialect.placeholder(++index)).join(', ')})`);
-      if (before !== undefined) where.push(`${this.id} < ${this.dialect.placeholder(++index)}`);
+      if (cursor.before !== undefined) where.push(`${this.id} < ${this.dialect.placeholder(++index)}`);
+      if (cursor.after !== undefined) where.push(`${this.id} > ${this.dialect.placeholder(++index)}`);
       return `SELECT ${this.selectList} FROM ${this.mapping.table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ` +
-        `ORDER BY ${this.id} DESC LIMIT ${this.dialect.placeholder(++index)}`;
+        `ORDER BY ${this.id} ${cursor.after !== undefined ? 'ASC' : 'DESC'} LIMIT ${this.dialect.placeholder(++index)}`;
     });
     const params: unknown[] = statuses ? this.statusValues(statuses) : [];
-    if (before !== undefined) params.push(before);
+    if (cursor.before !== undefined) params.push(cursor.before);
+    if (cursor.after !== undefined) params.push(cursor.after);
     params.push(limit);
     return { sql, params, read: true };
   }
@@ -518,7 +546,7 @@ export class RecordSql {
    * The record's id as the lock table's text column compares it: PostgreSQL compares a `uuid` id
    * column with text only through a cast.
    */
-  private get idAsText(): string {
+  get idAsText(): string {
     return this.dialect.updateMany === 'typed-values' ? `${this.id}::text` : this.id;
   }
 
@@ -553,15 +581,18 @@ export class RecordSql {
     return rows.map((row) => this.decode(row));
   }
 
-  private encode(key: RecordKey, value: unknown): unknown {
+  /** A value of `key` as its column stores it. */
+  encode(key: RecordKey, value: unknown): unknown {
     return encodeValue(this.col(key), value, this.driver, this.mapping);
   }
 
-  private statusValues(statuses: readonly TaskStatus[]): string[] {
+  /** The stored values of `statuses`. */
+  statusValues(statuses: readonly TaskStatus[]): string[] {
     return statuses.map((status) => this.mapping.toDbStatus[status]);
   }
 
-  private col(key: RecordKey): MappedColumn {
+  /** The column of a stored key. */
+  col(key: RecordKey): MappedColumn {
     // Callers pass only keys the mapping stores (checking has() where a key is optional).
     // eslint-disable-next-line @typescript-eslint/non-nullable-type-assertion-style -- `!` is forbidden by no-non-null-assertion; a check would cost the hot path
     return this.mapping.columns.get(key) as MappedColumn;
@@ -602,7 +633,8 @@ export class RecordSql {
     return { bound: this.createColumns.filter((column) => !fixed.has(column)), columns: constants.map(([column]) => column), values: values.join(', ') };
   }
 
-  private text(shape: string, build: () => string): string {
+  /** A statement text by its shape, built once (texts of companion builders too). */
+  text(shape: string, build: () => string): string {
     let sql = this.texts.get(shape);
     if (sql === undefined) this.texts.set(shape, (sql = build()));
     return sql;

@@ -30,6 +30,10 @@ export interface StablehandTaskRow {
   maxAttempts: number | null;
   retryAt: Date | null;
   attemptErrors: JsonValue | null;
+  retryOf: string | null;
+  retriedAs: string | null;
+  retriedBy: string | null;
+  retriedAt: Date | null;
 }
 
 /** A row of the lock table: one affected object held by one task. */
@@ -81,6 +85,11 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
     maxAttempts: { name: 'max_attempts', type: 'int', nullable: true },
     retryAt: { name: 'retry_at', ...timestamp, nullable: true },
     attemptErrors: { name: 'attempt_errors', type: 'simple-json', nullable: true },
+    // Added by AddStablehandConsole1766000000000.
+    retryOf: { name: 'retry_of', type: 'varchar', length: 36, nullable: true },
+    retriedAs: { name: 'retried_as', type: 'varchar', length: 36, nullable: true },
+    retriedBy: { name: 'retried_by', type: 'varchar', length: 255, nullable: true },
+    retriedAt: { name: 'retried_at', ...timestamp, nullable: true },
   },
   indices: [
     // Serves status-filtered pages (status = ? ORDER BY id DESC) without a sort.
@@ -105,5 +114,30 @@ export const StablehandTaskLock = new EntitySchema<StablehandTaskLockRow>({
   indices: [{ name: 'IDX_stablehand_task_lock_task', columns: ['taskId'] }],
 });
 
-/** Both bundled entities, to spread into a DataSource's `entities`. */
-export const stablehandEntities = [StablehandTaskRecord, StablehandTaskLock];
+/** A row of the index table: one key (an affected object or a search word) of one task. */
+export interface StablehandTaskKeyRow {
+  key: string;
+  taskId: string;
+}
+
+/**
+ * The index table (`stablehand_task_key`): the keys each task is found by, written in the
+ * transaction that writes its record. Affected objects are `type:id` (`order:42`), search words
+ * `~word`. It serves the bundled record table and a host's own entity alike.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- as above
+export const StablehandTaskKey = new EntitySchema<StablehandTaskKeyRow>({
+  name: 'StablehandTaskKey',
+  tableName: 'stablehand_task_key',
+  // On SQLite the primary key is the table itself: one B-tree written per key, not two.
+  withoutRowid: true,
+  columns: {
+    // Pages of one key read newest first straight from this primary key, task ids being time-ordered.
+    key: { name: 'index_key', type: 'varchar', length: 255, primary: true },
+    taskId: { name: 'task_id', type: 'varchar', length: 36, primary: true },
+  },
+  indices: [{ name: 'IDX_stablehand_task_key_task', columns: ['taskId'] }],
+});
+
+/** The bundled entities, to spread into a DataSource's `entities`. */
+export const stablehandEntities = [StablehandTaskRecord, StablehandTaskLock, StablehandTaskKey];

@@ -1,12 +1,16 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { resolveRecordMapping, type MappedColumn } from './record-mapping.js';
 import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '../../core/errors.js';
-import type { ListQuery, TaskPage } from '../../core/list-query.js';
+import type { CountQuery, ListQuery, TaskPage } from '../../core/list-query.js';
+import type { MetricsQuery, MetricsRows } from '../../core/metrics.js';
+import type { JsonValue } from '../../core/types.js';
+import { ConsoleSql, requiredKeys, type KeyTable } from './console-sql.js';
 import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { RecordKey, RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
 import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
+import { nearestRank } from '../../core/metrics.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { INSERT_CHUNK_SIZES, RecordSql, type LockTable } from './record-sql.js';
@@ -15,7 +19,7 @@ import {
   BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
   type Sqlite3Module,
 } from './sql-executor.js';
-import { StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
+import { StablehandTaskKey, StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
 import { WriteBuffer } from './write-buffer.js';
 import { driverKindOf } from './driver-kind.js';
 
@@ -62,6 +66,7 @@ const OPTION_KEYS: KeySet<TypeOrmRecordStoreOptions> = {
 export class TypeOrmRecordStore implements RecordStore {
   private readonly options: TypeOrmRecordStoreOptions;
   private sqlInstance: RecordSql | null = null;
+  private consoleInstance: ConsoleSql | null = null;
   private executorInstance: SqlExecutor | null = null;
   private buffer: WriteBuffer | null = null;
   private reads: ReadBatcher | null = null;
@@ -86,8 +91,9 @@ export class TypeOrmRecordStore implements RecordStore {
     }
     const mapping = resolveRecordMapping(dataSource, this.options.entity ?? StablehandTaskRecord, this.options.fieldMap, this.options.statusValues);
     this.sqlInstance = new RecordSql(dataSource, mapping, lockTable(dataSource));
+    this.consoleInstance = new ConsoleSql(this.sqlInstance, keyTable(dataSource));
     this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
-    this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.options.logger ?? console);
+    this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.consoleInstance, this.options.logger ?? console);
     const sql = this.sqlInstance;
     const executor = this.executorInstance;
     this.reads = new ReadBatcher(async (ids) => {
@@ -107,16 +113,17 @@ export class TypeOrmRecordStore implements RecordStore {
     await this.executorInstance?.close?.();
   }
 
-  create(record: TaskRecord, lockKeys: readonly string[] = []): Promise<void> {
+  create(record: TaskRecord, lockKeys: readonly string[] = [], indexKeys: readonly string[] = []): Promise<void> {
+    const keys = this.indexesKeys && indexKeys.length > 0 ? indexKeys : null;
     // Not async: the common case hands back the buffer's own promise, one promise per launch fewer.
-    return lockKeys.length === 0 ? this.writes.insert(record) : this.createLocked(record, lockKeys);
+    return lockKeys.length === 0 ? this.writes.insert(record, keys) : this.createLocked(record, lockKeys, keys);
   }
 
-  private async createLocked(record: TaskRecord, lockKeys: readonly string[]): Promise<void> {
+  private async createLocked(record: TaskRecord, lockKeys: readonly string[], indexKeys: readonly string[] | null): Promise<void> {
     // Terminal states still queued here must land first, or their locks would look held.
     await this.writes.flush();
     try {
-      await this.executor.transaction(() => this.lockAndInsert(record, lockKeys));
+      await this.executor.transaction(() => this.lockAndInsert(record, lockKeys, indexKeys));
     } catch (error) {
       if (error instanceof TaskConflictError) throw error;
       throw new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error);
@@ -133,6 +140,10 @@ export class TypeOrmRecordStore implements RecordStore {
 
   get tracksAttempts(): boolean {
     return this.sql.has('attempt');
+  }
+
+  get indexesKeys(): boolean {
+    return this.console.keys !== null;
   }
 
   update(id: string, patch: RecordPatch, owner?: string): void {
@@ -219,12 +230,84 @@ export class TypeOrmRecordStore implements RecordStore {
   }
 
   async list(query: ListQuery): Promise<TaskPage> {
-    const statuses = query.status === undefined ? undefined : Array.isArray(query.status) ? query.status : [query.status];
-    const { sql, params } = this.sql.selectPage(statuses, query.before, query.limit + 1);
-    const tasks = this.sql.decodeAll(await this.executor.read(sql, params));
+    const cursor = { before: query.before, after: query.after };
+    const keys = requiredKeys(query);
+    const idPrefix = query.search?.idPrefix;
+    const statements = keys.length === 0
+      ? [this.sql.selectPage(query.status, cursor, query.limit + 1)]
+      : [this.console.pageByKeys(keys, query, cursor, query.limit + 1)];
+    if (idPrefix !== undefined) {
+      statements.push(this.console.pageByIdPrefix(idPrefix, query.affected === undefined ? [] : [query.affected], query, cursor, query.limit + 1));
+    }
+    const pages = await Promise.all(statements.map(({ sql, params }) => this.executor.read(sql, params)));
+    const newer = query.after !== undefined;
+    let tasks = this.sql.decodeAll(pages.flat());
+    if (pages.length > 1) {
+      // Both pages are in id order: merged, with a record found by both kept once.
+      const seen = new Set<string>();
+      tasks = tasks.filter((task) => !seen.has(task.id) && seen.add(task.id));
+      tasks.sort((a, b) => (a.id < b.id) === newer ? -1 : 1);
+    }
     const more = tasks.length > query.limit;
     if (more) tasks.length = query.limit;
-    return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
+    if (!newer) return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
+    tasks.reverse();
+    return { tasks, nextCursor: tasks.at(-1)?.id ?? null, prevCursor: more ? tasks[0].id : null };
+  }
+
+  async count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>> {
+    const statements = [this.console.count(query)];
+    if (query.search?.idPrefix !== undefined) statements.push(this.console.count(query, true));
+    const counts: Partial<Record<TaskStatus, number>> = {};
+    for (const { sql, params } of statements) {
+      for (const row of await this.executor.read(sql, params)) {
+        const status = this.sql.mapping.fromDbStatus.get(String(row.status));
+        if (status) counts[status] = (counts[status] ?? 0) + Number(row.n);
+      }
+    }
+    return counts;
+  }
+
+  async keysOf(id: string): Promise<string[]> {
+    if (!this.indexesKeys) return [];
+    const { sql, params } = this.console.keysOf(id);
+    return (await this.executor.read(sql, params)).map((row) => stringOf(row.k));
+  }
+
+  async linkRetry(id: string, retriedAs: string | null, by: JsonValue | null, at: Date | null, expected: string | null): Promise<boolean> {
+    const statement = this.console.linkRetry(id, retriedAs, by, at, expected);
+    // Without a retriedAs column there is no link to keep unique: every retry goes ahead.
+    if (!statement) return true;
+    await this.writes.flush();
+    return this.executor.transaction(function* link(): SqlPlan<boolean> {
+      return ((yield statement) as number) > 0;
+    });
+  }
+
+  async metrics(query: MetricsQuery): Promise<MetricsRows> {
+    const rows: MetricsRows = { counts: [], durations: [] };
+    const counts = this.console.metricsCounts(query);
+    const durations = this.console.metricsDurations(query);
+    const [countRows, durationRows] = await Promise.all([
+      counts ? this.executor.read(counts.sql, counts.params) : [],
+      durations ? this.executor.read(durations.sql, durations.params) : [],
+    ]);
+    for (const row of countRows) {
+      const status = this.sql.mapping.fromDbStatus.get(String(row.status));
+      if (status) rows.counts.push({ kind: stringOf(row.kind ?? ''), status, bucket: Number(row.bucket), count: Number(row.n) });
+    }
+    const byKind = new Map<string, { kind: string; p50: number; p95: number }>();
+    for (const row of durationRows) {
+      const kind = stringOf(row.kind ?? '');
+      const n = Number(row.n);
+      const r = Number(row.r);
+      const entry = byKind.get(kind) ?? { kind, p50: 0, p95: 0 };
+      if (r === nearestRank(n, 50)) entry.p50 = Number(row.duration);
+      if (r === nearestRank(n, 95)) entry.p95 = Number(row.duration);
+      byKind.set(kind, entry);
+    }
+    rows.durations = [...byKind.values()];
+    return rows;
   }
 
   async abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {
@@ -241,8 +324,10 @@ export class TypeOrmRecordStore implements RecordStore {
   async cleanup(olderThan: Date, deleteRecords: boolean): Promise<StoreCleanupResult> {
     await this.writes.flush();
     const sql = this.sql;
+    const consoleSql = this.console;
     return this.executor.transaction(function* sweep(): SqlPlan<StoreCleanupResult> {
       const locksReleased = sql.locks ? (yield sql.releaseFinishedLocks()) as number : 0;
+      if (deleteRecords && consoleSql.keys) yield consoleSql.deleteKeysOfSwept(olderThan);
       const namesQuery = sql.sweptTaskNames(olderThan, !deleteRecords);
       const names = namesQuery ? (yield namesQuery) as SqlRows : [];
       const statement = sql.sweep(olderThan, deleteRecords);
@@ -256,7 +341,7 @@ export class TypeOrmRecordStore implements RecordStore {
     });
   }
 
-  private *lockAndInsert(record: TaskRecord, keys: readonly string[]): SqlPlan<void> {
+  private *lockAndInsert(record: TaskRecord, keys: readonly string[], indexKeys: readonly string[] | null): SqlPlan<void> {
     const sql = this.sql;
     yield sql.deleteStaleLocks(keys);
     const taken = (yield sql.insertLocks(record.id, keys, record.createdAt ?? new Date())) as number;
@@ -266,10 +351,15 @@ export class TypeOrmRecordStore implements RecordStore {
       throw new TaskConflictError(holders.map((row) => String(row.objectKey)), stringOf(holders[0]?.taskId ?? 'unknown'));
     }
     yield sql.insert([record]);
+    if (indexKeys) yield* this.console.insertKeysOf([record.id], [indexKeys]);
   }
 
   private get sql(): RecordSql {
     return this.ready(this.sqlInstance);
+  }
+
+  private get console(): ConsoleSql {
+    return this.ready(this.consoleInstance);
   }
 
   private get executor(): SqlExecutor {
@@ -322,4 +412,12 @@ function lockTable(dataSource: DataSource): LockTable | null {
     lockedAt: escape(lockedAt.databaseName),
     lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date', maxChars: undefined, integer: false },
   };
+}
+
+function keyTable(dataSource: DataSource): KeyTable | null {
+  if (!dataSource.hasMetadata(StablehandTaskKey)) return null;
+  const metadata = dataSource.getMetadata(StablehandTaskKey);
+  const escape = (name: string) => dataSource.driver.escape(name);
+  const column = (property: string) => escape(metadata.findColumnWithPropertyPath(property)?.databaseName ?? property);
+  return { table: metadata.tablePath.split('.').map(escape).join('.'), key: column('key'), taskId: column('taskId') };
 }

@@ -3,6 +3,7 @@ import { errorMessage, type Logger } from '../../core/logger.js';
 import { RECORD_KEYS, type RecordPatch, type TaskRecord } from '../../core/record.js';
 import { isTerminalStatus } from '../../core/status.js';
 import { INSERT_CHUNK_SIZES, type Fence, type PatchEntry, type RecordSql } from './record-sql.js';
+import type { ConsoleSql } from './console-sql.js';
 import type { SqlExecutor, SqlPlan, SqlRows } from './sql-executor.js';
 import type { HeartbeatReport } from '../../ports/record-store.js';
 
@@ -25,6 +26,8 @@ class PendingChange {
 interface Batch {
   // Parallel arrays rather than an object per insert: the write path allocates less.
   records: TaskRecord[];
+  /** The index keys of each record, or null for none. */
+  indexKeys: (readonly string[] | null)[];
   resolvers: (() => void)[];
   rejecters: ((error: Error) => void)[];
   changes: Map<string, PendingChange>;
@@ -63,6 +66,7 @@ export class WriteBuffer {
   constructor(
     private readonly executor: SqlExecutor,
     private readonly sql: RecordSql,
+    private readonly console: ConsoleSql,
     private readonly logger: Logger,
   ) {}
 
@@ -74,9 +78,10 @@ export class WriteBuffer {
   };
   private readonly runLoop = (): void => void this.loop();
 
-  /** Queues a new record; resolves once it is durable. */
-  insert(record: TaskRecord): Promise<void> {
+  /** Queues a new record and its index keys; resolves once both are durable. */
+  insert(record: TaskRecord, indexKeys: readonly string[] | null): Promise<void> {
     this.batch.records.push(record);
+    this.batch.indexKeys.push(indexKeys);
     const durable = new Promise<void>(this.enlist);
     this.kick();
     return durable;
@@ -212,6 +217,7 @@ export class WriteBuffer {
         const index = batch.records.indexOf(record);
         batch.rejecters[index](new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error));
         batch.records.splice(index, 1);
+        batch.indexKeys.splice(index, 1);
         batch.resolvers.splice(index, 1);
         batch.rejecters.splice(index, 1);
         continue;
@@ -240,6 +246,7 @@ export class WriteBuffer {
       yield sql.insert(records, offset, size);
       offset += size;
     }
+    if (batch.indexKeys.some((keys) => keys !== null)) yield* this.console.insertKeysOf(records.map((record) => record.id), batch.indexKeys);
     // Folding the cleanup mark into the terminal update saves a statement per task; records whose
     // update the guard skipped (already final) get the mark on its own below.
     const foldCleanup = sql.has('cleanedUp');
@@ -324,7 +331,7 @@ export class WriteBuffer {
     // Requeue under anything newer: the older batch's values go first, later changes win.
     const newer = this.batch;
     this.batch = {
-      records: newer.records, resolvers: newer.resolvers, rejecters: newer.rejecters,
+      records: newer.records, indexKeys: newer.indexKeys, resolvers: newer.resolvers, rejecters: newer.rejecters,
       changes: batch.changes, waiters: [...batch.waiters, ...newer.waiters], beats: newer.beats,
     };
     for (const change of newer.changes.values()) {
@@ -375,7 +382,7 @@ function operationCount(batch: Batch): number {
 /** One batch per operation: each insert, and each record's change with its cleanup. */
 function splitOperations(batch: Batch): Batch[] {
   const singles: Batch[] = batch.records.map((record, i) => ({
-    ...emptyBatch(), records: [record], resolvers: [batch.resolvers[i]], rejecters: [batch.rejecters[i]],
+    ...emptyBatch(), records: [record], indexKeys: [batch.indexKeys[i]], resolvers: [batch.resolvers[i]], rejecters: [batch.rejecters[i]],
   }));
   for (const change of batch.changes.values()) singles.push({ ...emptyBatch(), changes: new Map([[change.id, change]]) });
   return singles;
@@ -388,7 +395,7 @@ function chunkSize(remaining: number): number {
 }
 
 function emptyBatch(): Batch {
-  return { records: [], resolvers: [], rejecters: [], changes: new Map(), waiters: [], beats: [] };
+  return { records: [], indexKeys: [], resolvers: [], rejecters: [], changes: new Map(), waiters: [], beats: [] };
 }
 
 function isEmpty(batch: Batch): boolean {

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskManager } from '../../src/manager/task-manager.js';
+import { createTaskRouter } from '../../src/ui/create-task-router.js';
+import { axeViolations, formatViolations } from '../helpers/axe.js';
+import { ControlledTasks, recordingLogger, waitFor } from '../ui/helpers.js';
+
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)));
+if (!chromiumPath) {
+  console.warn('[e2e] skipping the accessibility tests: no Chromium found (set CHROMIUM_PATH or install the chromium package).');
+}
+const describeBrowser = chromiumPath ? describe : describe.skip;
+
+describeBrowser('the task page under axe-core', () => {
+  let server: Server;
+  let origin: string;
+  let browser: Browser;
+  // One slot, so a second held task provably waits as PENDING behind the running one.
+  let manager: TaskManager;
+  let tasks: ControlledTasks;
+  const ids: Record<'done' | 'failed' | 'cancelled' | 'running' | 'pending', string> = {
+    done: '', failed: '', cancelled: '', running: '', pending: '',
+  };
+
+  beforeAll(async () => {
+    manager = new TaskManager({ concurrency: 1, cancelGraceMs: 100, progressIntervalMs: 10, logger: recordingLogger() });
+    tasks = new ControlledTasks();
+    tasks.define(manager);
+    await manager.start();
+    // One after another: the single slot must be free for each to reach its state.
+    const settled = async (id: string) => waitFor(async () => (await manager.getTask(id))?.completedAt, 5000, `task ${id} to end`);
+    ids.done = (await manager.launch('quick')).id;
+    await settled(ids.done);
+    ids.failed = (await manager.launch('broken')).id;
+    await settled(ids.failed);
+    ids.cancelled = (await manager.launch('hold')).id;
+    await waitFor(() => tasks.started.has(ids.cancelled));
+    await manager.cancel(ids.cancelled);
+    await settled(ids.cancelled);
+    ids.running = (await manager.launch('progress')).id;
+    await waitFor(async () => (await manager.getTask(ids.running))?.progress !== null);
+    ids.pending = (await manager.launch('hold')).id;
+
+    const app = express();
+    app.use('/mount', createTaskRouter(manager, { kinds: ['quick', 'hold'], runHint: 'Starts a routine in the background' }));
+    server = await new Promise<Server>((done) => {
+      const listening = app.listen(0, '127.0.0.1', () => done(listening));
+    });
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    // beforeAll may have failed part-way, leaving any of these unset.
+    await (browser as Browser | undefined)?.close();
+    await new Promise((done) => (server as Server | undefined)?.close(done));
+    for (const id of (tasks as ControlledTasks | undefined)?.gates.keys() ?? []) tasks.release(id);
+    await (manager as TaskManager | undefined)?.stop({ graceMs: 0 });
+  });
+
+  const pages = [
+    { name: 'the list', path: () => '/mount/' },
+    { name: 'a filtered list', path: () => '/mount/?status=FAILED' },
+    { name: 'a failed task\'s detail view', path: () => `/mount/${ids.failed}/` },
+    { name: 'a running task\'s detail view', path: () => `/mount/${ids.running}/` },
+  ];
+
+  for (const colorScheme of ['light', 'dark'] as const) {
+    for (const target of pages) {
+      it(`has no violations on ${target.name} in the ${colorScheme} scheme`, async () => {
+        // bypassCSP lets axe's inline script in; the page's own policy is left as the library sends it.
+        const context = await browser.newContext({ bypassCSP: true, colorScheme, viewport: { width: 900, height: 700 } });
+        try {
+          const page = await context.newPage();
+          await page.goto(`${origin}${target.path()}`);
+          // Let the page script take over (its first patch may restyle rows) before auditing.
+          await page.locator('.sh-task').first().waitFor();
+          await page.waitForLoadState('load');
+          // Guards against auditing the light colours twice.
+          expect(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
+          const violations = await axeViolations(page);
+          expect(violations, `axe violations:\n${formatViolations(violations)}`).toEqual([]);
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+});
