@@ -76,13 +76,17 @@ export function wordKey(word: string): string {
   return WORD_PREFIX + word;
 }
 
-/** What a task is indexed under: its affected keys, then the words of `texts`, each once. */
-export function indexKeysOf(affectedKeys: readonly string[], texts: readonly (string | null | undefined)[]): string[] {
+/**
+ * What a task is indexed under: its affected keys, then the words of `texts` (each once) but the
+ * words in `shared`, which every task of its kind has and its kind column answers for.
+ */
+export function indexKeysOf(affectedKeys: readonly string[], texts: readonly (string | null | undefined)[], shared?: ReadonlySet<string>): string[] {
   const keys = new Set(affectedKeys.slice(0, MAX_AFFECTED_KEYS));
   let words = 0;
   for (const text of texts) {
     if (!text) continue;
     for (const word of searchWords(text)) {
+      if (shared?.has(word)) continue;
       if (words === MAX_SEARCH_WORDS) return [...keys];
       const key = wordKey(word);
       if (!keys.has(key)) {
@@ -95,13 +99,25 @@ export function indexKeysOf(affectedKeys: readonly string[], texts: readonly (st
 }
 
 /**
- * A checked search: every term must match a task. A term is an index key (an affected key or a
- * word); a search of one text that could be the start of a task id also matches ids by prefix.
+ * One term of a search: a task matches it when it has the index key, or when its kind is one of
+ * `kinds` (the kinds whose name or defined label has the word, which the manager fills in: words
+ * every task of a kind shares are matched through the kind column, not stored per task).
+ */
+export interface SearchTerm {
+  /** An affected key (`order:42`) or a word's key (`~import`). */
+  key: string;
+  /** Kinds that match the term as a whole; empty for an affected key. */
+  kinds: readonly string[];
+}
+
+/**
+ * A checked search: every term must match a task. A search of one text that could be the start
+ * of a task id also matches ids by prefix.
  */
 export interface SearchQuery {
-  /** Index keys that must all be present, at least one. */
-  keys: readonly string[];
-  /** A lower-case task id prefix the search also matches (alone, as an alternative to `keys`). */
+  /** At least one term; all must match. */
+  terms: readonly SearchTerm[];
+  /** A lower-case task id prefix the search also matches (alone, as an alternative to `terms`). */
   idPrefix?: string;
 }
 
@@ -127,9 +143,14 @@ export function parseSearch(text: unknown): SearchQuery {
   }
   if (keys.size === 0) throw new InvalidInputError('search needs a word, an affected key such as "order:42" or a task id.');
   if (keys.size > MAX_SEARCH_TERMS) throw new InvalidInputError(`search combines at most ${MAX_SEARCH_TERMS} terms.`);
-  const query: SearchQuery = { keys: [...keys] };
+  const query: SearchQuery = { terms: [...keys].map((key) => ({ key, kinds: [] })) };
   if (terms.length === 1 && ID_PREFIX.test(terms[0]) && terms[0].length <= 36) query.idPrefix = terms[0].toLowerCase();
   return query;
+}
+
+/** The word of a word key (`~import` → `import`), or null for an affected key. */
+export function wordOf(key: string): string | null {
+  return isWordKey(key) ? key.slice(WORD_PREFIX.length) : null;
 }
 
 /**

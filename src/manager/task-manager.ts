@@ -7,7 +7,7 @@ import type { FleetReport } from '../core/fleet.js';
 import { resolveCountQuery, resolveListQuery, type CountQuery, type CountTasksOptions, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
 import type { StatusCounts, TaskMetrics } from '../core/metrics.js';
 import { TASK_STATUSES } from '../core/status.js';
-import { MAX_AFFECTED_KEYS, affectedKeyOf, indexKeysOf, isWordKey } from '../core/task-keys.js';
+import { MAX_AFFECTED_KEYS, affectedKeyOf, indexKeysOf, isWordKey, searchWords, wordOf } from '../core/task-keys.js';
 import { MetricsReport } from './metrics-report.js';
 import type { CancelOptions, CancelResult, RetryOptions, JsonValue, LaunchArgs, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition, KindsOf, TaskKinds } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
@@ -80,6 +80,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   private cleanupTimer: NodeJS.Timeout | null = null;
   private liveness: Liveness | null = null;
   private metricsReport: MetricsReport | null = null;
+  private readonly wordsOfKinds = new Map<string, ReadonlySet<string>>();
   // A cancel another process asked for (its record says who and when): found by the heartbeat,
   // or signalled by the runner. A task that ended meanwhile needs nothing.
   private readonly cancelAskedElsewhere = (id: string): void => {
@@ -269,7 +270,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     const record = this.newRecord(id, kind, label, input, options, now);
     if (retry) Object.assign(record, { retryOf: retry.of, affected: retry.affected });
     const indexKeys = this.store.indexesKeys
-      ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [kind, label, options.user === undefined ? null : labelOf(record.user)])
+      ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [label, options.user === undefined ? null : labelOf(record.user)], this.kindWords(kind))
       : undefined;
     const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
     task.held = record.owner !== null;
@@ -436,7 +437,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    * when the store keeps no index keys (see {@link TaskManager.searchable}).
    */
   async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
-    const query = resolveListQuery(options);
+    const query = this.withSearchKinds(resolveListQuery(options));
     this.checkSearchable(query);
     let page = await this.store.list(query);
     if (query.after !== undefined && !page.prevCursor) {
@@ -459,7 +460,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    * of `options`. One aggregate query on the status index; with filters, on their index keys.
    */
   async countTasks(options: CountTasksOptions = {}): Promise<StatusCounts> {
-    const query = resolveCountQuery(options);
+    const query = this.withSearchKinds(resolveCountQuery(options));
     this.checkSearchable(query);
     const counts = await this.store.count(query);
     const result = { ALL: 0 } as StatusCounts;
@@ -491,6 +492,30 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    */
   get searchable(): boolean {
     return this.storeInstance?.indexesKeys ?? false;
+  }
+
+  /**
+   * The words every task of `kind` has (of its name and its defined label), which searches match
+   * through the kind column rather than through a key row per task.
+   */
+  private kindWords(kind: string): ReadonlySet<string> {
+    let words = this.wordsOfKinds.get(kind);
+    if (!words) {
+      const label = this.definitions.get(kind)?.label;
+      words = new Set([...searchWords(kind), ...(typeof label === 'string' ? searchWords(label) : [])]);
+      this.wordsOfKinds.set(kind, words);
+    }
+    return words;
+  }
+
+  /** Fills in the kinds each word of a search matches as a whole. */
+  private withSearchKinds<Q extends CountQuery>(query: Q): Q {
+    if (!query.search) return query;
+    const terms = query.search.terms.map((term) => {
+      const word = wordOf(term.key);
+      return word === null ? term : { key: term.key, kinds: this.kinds.filter((kind) => this.kindWords(kind).has(word)) };
+    });
+    return { ...query, search: { ...query.search, terms } };
   }
 
   private checkSearchable(query: CountQuery): void {

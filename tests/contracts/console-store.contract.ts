@@ -78,7 +78,7 @@ export function consoleStoreContract(fixture: StoreFixture): void {
       expect(await store.count({})).toEqual({ PENDING: 7 });
     });
 
-    it('searches words of the kind and label (all must match), affected keys, and ids by prefix', async () => {
+    it('searches words (all must match) by key rows or by kind, affected keys, and ids by prefix', async () => {
       const records = await seed([
         { taskName: 'csv-import', words: 'Import orders from Zürich' },
         { taskName: 'csv-import', words: 'Import customers', affected: ['order:42'] },
@@ -96,6 +96,13 @@ export function consoleStoreContract(fixture: StoreFixture): void {
       const counted = await store.count(resolveListQuery({ search: records[0].id.slice(0, 13) }));
       expect(counted).toEqual({ PENDING: 2, DONE: 1 });
       expect(await store.count(resolveListQuery({ search: 'orders' }))).toEqual({ PENDING: 1, DONE: 1 });
+      // Words every task of a kind shares are matched on the kind column, as the manager asks.
+      const byKind = resolveListQuery({ search: 'monthly orders' });
+      const kinds = { ...byKind, search: { terms: byKind.search!.terms.map((term) => ({ ...term, kinds: term.key === wordKey('monthly') ? ['report'] : [] })) } };
+      await store.create(pendingRecord({ taskName: 'report', label: 'Monthly report' }, at(50)), [], [wordKey('orders')]);
+      const [kindOnly] = (await store.list({ ...kinds, limit: 1 })).tasks;
+      expect(kindOnly.label).toBe('Monthly report');
+      expect(await store.count(kinds)).toEqual({ PENDING: 1, DONE: 1 });
     });
 
     it('links a retry once, only on a FAILED or CANCELLED record, and unlinks it for the retry that was made', async () => {

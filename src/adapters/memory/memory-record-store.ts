@@ -200,7 +200,8 @@ export class MemoryRecordStore implements RecordStore {
     const search = query.search;
     if (search === undefined) return true;
     if (search.idPrefix !== undefined && id.toLowerCase().startsWith(search.idPrefix)) return true;
-    return search.keys.every((key) => keys?.has(key) === true);
+    const kind = this.records.get(id)?.taskName ?? null;
+    return search.terms.every((term) => keys?.has(term.key) === true || (kind !== null && term.kinds.includes(kind)));
   }
 
   abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {

@@ -1,6 +1,7 @@
 import type { CountQuery, ListQuery } from '../../core/list-query.js';
 import { METRICS_WINDOWS, type MetricsQuery } from '../../core/metrics.js';
 import { TERMINAL_STATUSES, type TaskStatus } from '../../core/status.js';
+import type { SearchQuery, SearchTerm } from '../../core/task-keys.js';
 import type { JsonValue } from '../../core/types.js';
 import { INSERT_CHUNK_SIZES, type PageCursor, type RecordSql } from './record-sql.js';
 import type { SqlStatement } from './sql-executor.js';
@@ -65,69 +66,100 @@ export class ConsoleSql {
   }
 
   /**
-   * A page of records that have every key of `keys`, driven by the first key's rows, which the
-   * index table's primary key holds in task id order: a page reads about `limit` rows however
-   * many records the key has.
+   * The pages a filtered list reads, to be merged: each driven by an index, newest first (oldest
+   * first with `after`), with the other filters as conditions. An affected key drives alone (its
+   * rows are few); a search is driven by its first term's key rows, by its kinds on the kind
+   * column, and by the id prefix, as it may match any of them.
    */
-  pageByKeys(keys: readonly string[], query: ListQuery, cursor: PageCursor, limit: number): SqlStatement {
+  pages(query: ListQuery, cursor: PageCursor, limit: number): SqlStatement[] {
+    const search = query.search;
+    if (query.affected !== undefined) {
+      return [this.pageByKey(query.affected, query, cursor, limit, (params) => (search ? [this.searchMatch(search, params)] : []))];
+    }
+    if (!search) return [];
+    const [first, ...rest] = search.terms;
+    const others = (params: unknown[]) => rest.map((term) => this.termMatch(term, params));
+    const pages = [this.pageByKey(first.key, query, cursor, limit, others)];
+    if (first.kinds.length > 0) pages.push(this.pageOfTable(query, cursor, limit, (params) => [this.kindIn(first.kinds, params), ...others(params)]));
+    const prefix = search.idPrefix;
+    if (prefix !== undefined) pages.push(this.pageOfTable(query, cursor, limit, (params) => [this.idRange(prefix, params)]));
+    return pages;
+  }
+
+  /**
+   * Counts by status within the filters: one GROUP BY on the status index without filters, on the
+   * affected key's rows with one; a search alone is counted over the records it matches.
+   */
+  count(query: CountQuery): SqlStatement {
+    const r = this.records;
+    const status = r.col('status').sql;
+    const params: unknown[] = [];
+    const search = query.search;
+    if (query.affected !== undefined) {
+      const k = this.keyTable();
+      const where = [`k.${k.key} = ${r.placeholder(params.push(query.affected))}`];
+      if (search) where.push(this.searchMatch(search, params));
+      return {
+        sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${k.table} k JOIN ${r.mapping.table} t ON ${this.joinOn('t', 'k')} ` +
+          `WHERE ${where.join(' AND ')} GROUP BY t.${status}`,
+        params,
+        read: true,
+      };
+    }
+    if (search) {
+      const match = this.searchMatch(search, params);
+      return { sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} t WHERE ${match} GROUP BY t.${status}`, params, read: true };
+    }
+    return { sql: r.text('count:all', () => `SELECT ${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} GROUP BY ${status}`), params, read: true };
+  }
+
+  /** A page of the records with `key`, read from the index table's primary key in task id order. */
+  private pageByKey(key: string, query: ListQuery, cursor: PageCursor, limit: number, conditions: (params: unknown[]) => string[]): SqlStatement {
     const k = this.keyTable();
     const r = this.records;
-    const params: unknown[] = [keys[0]];
+    const params: unknown[] = [key];
     const where = [`k.${k.key} = ${r.placeholder(1)}`];
     if (cursor.before !== undefined) where.push(`k.${k.taskId} < ${r.placeholder(params.push(cursor.before))}`);
     if (cursor.after !== undefined) where.push(`k.${k.taskId} > ${r.placeholder(params.push(cursor.after))}`);
-    this.statusFilter(query, 't.', where, params);
-    for (const key of keys.slice(1)) where.push(this.hasKey('k', key, params));
+    this.statusFilter(query, where, params);
+    where.push(...conditions(params));
     const order = cursor.after !== undefined ? 'ASC' : 'DESC';
     const sql = `SELECT ${r.selectListOf('t')} FROM ${k.table} k JOIN ${r.mapping.table} t ON ${this.joinOn('t', 'k')} ` +
       `WHERE ${where.join(' AND ')} ORDER BY k.${k.taskId} ${order} LIMIT ${r.placeholder(params.push(limit))}`;
     return { sql, params, read: true };
   }
 
-  /** A page of records whose id starts with `prefix` and that have every key of `keys`. */
-  pageByIdPrefix(prefix: string, keys: readonly string[], query: ListQuery, cursor: PageCursor, limit: number): SqlStatement {
+  /** A page of the record table itself, in id order, under `conditions`. */
+  private pageOfTable(query: ListQuery, cursor: PageCursor, limit: number, conditions: (params: unknown[]) => string[]): SqlStatement {
     const r = this.records;
     const params: unknown[] = [];
-    const where = [this.idRange(prefix, params)];
+    const where = conditions(params);
     const id = `t.${r.col('id').sql}`;
     if (cursor.before !== undefined) where.push(`${id} < ${r.placeholder(params.push(cursor.before))}`);
     if (cursor.after !== undefined) where.push(`${id} > ${r.placeholder(params.push(cursor.after))}`);
-    this.statusFilter(query, 't.', where, params);
-    for (const key of keys) where.push(this.hasKey('t', key, params));
+    this.statusFilter(query, where, params);
     const sql = `SELECT ${r.selectListOf('t')} FROM ${r.mapping.table} t WHERE ${where.join(' AND ')} ` +
       `ORDER BY ${id} ${cursor.after !== undefined ? 'ASC' : 'DESC'} LIMIT ${r.placeholder(params.push(limit))}`;
     return { sql, params, read: true };
   }
 
-  /**
-   * Counts by status within the filters: one GROUP BY on the status index without filters, on the
-   * first key's rows with them. A search that may match an id prefix counts those records apart
-   * (`count(query, true)`), leaving out the ones that have the keys and were counted already.
-   */
-  count(query: CountQuery, idPrefixPart = false): SqlStatement {
+  /** Whether the record `t` matches a search: all its terms, or its id prefix. */
+  private searchMatch(search: SearchQuery, params: unknown[]): string {
+    const terms = search.terms.map((term) => this.termMatch(term, params)).join(' AND ');
+    return search.idPrefix === undefined ? `(${terms})` : `((${terms}) OR (${this.idRange(search.idPrefix, params)}))`;
+  }
+
+  /** Whether the record `t` matches one term: it has the key, or its kind is one of the term's. */
+  private termMatch(term: SearchTerm, params: unknown[]): string {
+    const key = this.hasKey(term.key, params);
+    return term.kinds.length === 0 ? key : `(${key} OR ${this.kindIn(term.kinds, params)})`;
+  }
+
+  private kindIn(kinds: readonly string[], params: unknown[]): string {
     const r = this.records;
-    const status = r.col('status').sql;
-    const params: unknown[] = [];
-    const required = requiredKeys(query);
-    if (idPrefixPart && query.search?.idPrefix !== undefined) {
-      const where = [this.idRange(query.search.idPrefix, params)];
-      if (query.affected !== undefined) where.push(this.hasKey('t', query.affected, params));
-      const all = query.search.keys.map((key) => this.hasKey('t', key, params)).join(' AND ');
-      where.push(`NOT (${all})`);
-      return { sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} t WHERE ${where.join(' AND ')} GROUP BY t.${status}`, params, read: true };
-    }
-    if (required.length === 0) {
-      return { sql: r.text('count:all', () => `SELECT ${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} GROUP BY ${status}`), params, read: true };
-    }
-    const k = this.keyTable();
-    params.push(required[0]);
-    const where = [`k.${k.key} = ${r.placeholder(1)}`, ...required.slice(1).map((key) => this.hasKey('k', key, params))];
-    return {
-      sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${k.table} k JOIN ${r.mapping.table} t ON ${this.joinOn('t', 'k')} ` +
-        `WHERE ${where.join(' AND ')} GROUP BY t.${status}`,
-      params,
-      read: true,
-    };
+    // A table without a kind column matches no kind.
+    if (!r.has('taskName')) return '1 = 0';
+    return `t.${r.col('taskName').sql} IN (${kinds.map((kind) => r.placeholder(params.push(kind))).join(', ')})`;
   }
 
   /**
@@ -211,18 +243,17 @@ export class ConsoleSql {
     return `${created} >= ${from} AND ${created} < ${to} AND ${r.col('status').sql} IN (${list})`;
   }
 
-  private statusFilter(query: ListQuery, alias: string, where: string[], params: unknown[]): void {
+  private statusFilter(query: ListQuery, where: string[], params: unknown[]): void {
     if (!query.status) return;
     const r = this.records;
     const list = r.statusValues(query.status).map((value) => r.placeholder(params.push(value))).join(', ');
-    where.push(`${alias}${r.col('status').sql} IN (${list})`);
+    where.push(`t.${r.col('status').sql} IN (${list})`);
   }
 
-  /** `EXISTS` a key row for the record of `alias` (the index table's `k` or the record table's `t`). */
-  private hasKey(alias: 'k' | 't', key: string, params: unknown[]): string {
+  /** `EXISTS` a key row for the record `t`: a lookup in the index table's primary key. */
+  private hasKey(key: string, params: unknown[]): string {
     const k = this.keyTable();
-    const of = alias === 'k' ? `k2.${k.taskId} = k.${k.taskId}` : this.joinOn('t', 'k2');
-    return `EXISTS (SELECT 1 FROM ${k.table} k2 WHERE k2.${k.key} = ${this.records.placeholder(params.push(key))} AND ${of})`;
+    return `EXISTS (SELECT 1 FROM ${k.table} k2 WHERE k2.${k.key} = ${this.records.placeholder(params.push(key))} AND ${this.joinOn('t', 'k2')})`;
   }
 
   /**
@@ -257,10 +288,6 @@ export class ConsoleSql {
   }
 }
 
-/** The keys a record must have: the affected key, then the search's. */
-export function requiredKeys(query: CountQuery): string[] {
-  return [...(query.affected === undefined ? [] : [query.affected]), ...(query.search?.keys ?? [])];
-}
 
 /** The bar count of each window (for callers that size arrays). */
 export const METRICS_BARS: Readonly<Record<string, number>> = Object.fromEntries(

@@ -4,7 +4,7 @@ import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '..
 import type { CountQuery, ListQuery, TaskPage } from '../../core/list-query.js';
 import type { MetricsQuery, MetricsRows } from '../../core/metrics.js';
 import type { JsonValue } from '../../core/types.js';
-import { ConsoleSql, requiredKeys, type KeyTable } from './console-sql.js';
+import { ConsoleSql, type KeyTable } from './console-sql.js';
 import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
@@ -231,19 +231,13 @@ export class TypeOrmRecordStore implements RecordStore {
 
   async list(query: ListQuery): Promise<TaskPage> {
     const cursor = { before: query.before, after: query.after };
-    const keys = requiredKeys(query);
-    const idPrefix = query.search?.idPrefix;
-    const statements = keys.length === 0
-      ? [this.sql.selectPage(query.status, cursor, query.limit + 1)]
-      : [this.console.pageByKeys(keys, query, cursor, query.limit + 1)];
-    if (idPrefix !== undefined) {
-      statements.push(this.console.pageByIdPrefix(idPrefix, query.affected === undefined ? [] : [query.affected], query, cursor, query.limit + 1));
-    }
+    const filtered = this.console.pages(query, cursor, query.limit + 1);
+    const statements = filtered.length > 0 ? filtered : [this.sql.selectPage(query.status, cursor, query.limit + 1)];
     const pages = await Promise.all(statements.map(({ sql, params }) => this.executor.read(sql, params)));
     const newer = query.after !== undefined;
     let tasks = this.sql.decodeAll(pages.flat());
     if (pages.length > 1) {
-      // Both pages are in id order: merged, with a record found by both kept once.
+      // Each page is in id order: merged, with a record found by several kept once.
       const seen = new Set<string>();
       tasks = tasks.filter((task) => !seen.has(task.id) && seen.add(task.id));
       tasks.sort((a, b) => (a.id < b.id) === newer ? -1 : 1);
@@ -256,14 +250,11 @@ export class TypeOrmRecordStore implements RecordStore {
   }
 
   async count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>> {
-    const statements = [this.console.count(query)];
-    if (query.search?.idPrefix !== undefined) statements.push(this.console.count(query, true));
+    const { sql, params } = this.console.count(query);
     const counts: Partial<Record<TaskStatus, number>> = {};
-    for (const { sql, params } of statements) {
-      for (const row of await this.executor.read(sql, params)) {
-        const status = this.sql.mapping.fromDbStatus.get(String(row.status));
-        if (status) counts[status] = (counts[status] ?? 0) + Number(row.n);
-      }
+    for (const row of await this.executor.read(sql, params)) {
+      const status = this.sql.mapping.fromDbStatus.get(String(row.status));
+      if (status) counts[status] = (counts[status] ?? 0) + Number(row.n);
     }
     return counts;
   }
