@@ -10,12 +10,12 @@ export {
 } from './core/status.js';
 export {
   LIFECYCLE_EVENTS, type LifecycleEventName, type LifecyclePayload, type LifecycleListener, type JsonValue,
-  type ProgressPayload, type TaskContext, type TaskDefinition, type TaskKinds, type KindsOf, type LaunchArgs, type RetryBackoff, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult,
+  type ProgressPayload, type TaskContext, type TaskDefinition, type TaskKinds, type KindsOf, type LaunchArgs, type RetryBackoff, type LaunchOptions, type LaunchedTask, type CancelOptions, type CancelResult, type RetryOptions,
 } from './core/types.js';
 export type { Logger } from './core/logger.js';
 export type { FleetInstance, FleetSnapshot, FleetReport } from './core/fleet.js';
 export {
-  RECORD_KEYS, MAX_ATTEMPT_ERRORS, type TaskRecord, type AttemptError, type RecordKey, type RecordPatch, type FieldMap, type StatusValues,
+  RECORD_KEYS, MAX_ATTEMPT_ERRORS, MAX_MILESTONES, type TaskRecord, type AttemptError, type ProgressMilestone, type RecordKey, type RecordPatch, type FieldMap, type StatusValues,
 } from './core/record.js';
 export {
   DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT, MAX_CURSOR_LENGTH, type ListTasksOptions, type ListQuery, type TaskPage,

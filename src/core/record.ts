@@ -62,7 +62,27 @@ export interface TaskRecord {
   retriedBy: JsonValue | null;
   /** When this task was retried. */
   retriedAt: Date | null;
+  /**
+   * When the task's progress passed each quarter (25, 50, 75 and 100 %), oldest first, across its
+   * attempts (at most {@link MAX_MILESTONES}): the detail view's timeline.
+   */
+  milestones: ProgressMilestone[] | null;
 }
+
+/** One entry of {@link TaskRecord.milestones}. */
+export interface ProgressMilestone {
+  /** The percentage reported when the quarter was passed. */
+  percent: number;
+  /** The progress message at that moment, if any. */
+  message: string | null;
+  /** When, as an ISO 8601 text. */
+  at: string;
+  /** The attempt that reported it, from 1. */
+  attempt: number;
+}
+
+/** How many progress milestones a record keeps (the latest ones). */
+export const MAX_MILESTONES = 20;
 
 /** Why one attempt of a task failed: an entry of {@link TaskRecord.attemptErrors}. */
 export interface AttemptError {
@@ -85,7 +105,7 @@ export const RECORD_KEYS: readonly RecordKey[] = [
   'id', 'taskName', 'label', 'status', 'message', 'progress', 'user', 'affected', 'input', 'result',
   'error', 'cleanedUp', 'createdAt', 'startedAt', 'updatedAt', 'completedAt', 'failedAt', 'duration',
   'owner', 'heartbeatAt', 'cancelRequestedAt', 'cancelRequestedBy', 'attempt', 'maxAttempts', 'retryAt', 'attemptErrors',
-  'retryOf', 'retriedAs', 'retriedBy', 'retriedAt',
+  'retryOf', 'retriedAs', 'retriedBy', 'retriedAt', 'milestones',
 ];
 
 /** The fields one write changes. Only keys present are written. */

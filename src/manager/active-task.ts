@@ -1,6 +1,6 @@
 import type { JsonValue } from '../core/types.js';
 import { isTerminalStatus, type TaskStatus } from '../core/status.js';
-import type { AttemptError, TaskRecord } from '../core/record.js';
+import type { AttemptError, ProgressMilestone, TaskRecord } from '../core/record.js';
 import type { ProgressPayload, TaskDefinition } from '../core/types.js';
 import type { JobOutcome } from '../ports/task-runner.js';
 
@@ -41,6 +41,8 @@ export class ActiveTask {
   attempt = 1;
   /** The errors of the task's earlier attempts, as its record keeps them. */
   attemptErrors: AttemptError[] | null = null;
+  /** The record's progress milestones, this attempt's appended as it passes each quarter. */
+  milestones: ProgressMilestone[] | null = null;
   /** Who asked this process to cancel the task, as `formatUser` rendered them (for the `cancel` event). */
   cancelledBy: JsonValue | undefined = undefined;
   /** Set when this attempt failed and another follows: what the runner is told once the slot frees. */
@@ -90,6 +92,7 @@ export class ActiveTask {
     next.held = this.held;
     next.attempt = this.attempt + 1;
     next.attemptErrors = attemptErrors;
+    next.milestones = this.milestones;
     return next;
   }
 
@@ -117,6 +120,7 @@ export function taskFromRecord(record: TaskRecord, kind: string, definition: Tas
   const task = new ActiveTask(record.id, kind, label, definition ?? NO_DEFINITION, record.user, record.affected, record.createdAt ?? now, false);
   task.attempt = (record.attempt ?? (record.startedAt ? 1 : 0)) + 1;
   task.attemptErrors = record.attemptErrors;
+  task.milestones = record.milestones;
   return task;
 }
 

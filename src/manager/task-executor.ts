@@ -3,7 +3,7 @@ import { attemptOf, backoffDelay, withAttemptError } from '../core/retry.js';
 import { SETTLED } from '../core/settled.js';
 import { isThenable } from '../core/thenable.js';
 import type { TaskStatus } from '../core/status.js';
-import type { AttemptError, RecordPatch, TaskRecord } from '../core/record.js';
+import { MAX_MILESTONES, type AttemptError, type ProgressMilestone, type RecordPatch, type TaskRecord } from '../core/record.js';
 import type { JsonValue, LifecycleEventName, LifecyclePayload, ProgressPayload, TaskDefinition } from '../core/types.js';
 import type { TaskManagerConfig } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
@@ -315,6 +315,8 @@ export class TaskExecutor {
     } : null;
     const patch: RecordPatch = { progress, updatedAt: now };
     if (pending.message !== undefined) patch.message = pending.message;
+    const milestones = passedMilestone(task, pending.percent, pending.message ?? null, now);
+    if (milestones) patch.milestones = milestones;
     this.store.update(task.id, patch, this.owner);
     if (fields) this.host.emit('progress', task, fields);
   }
@@ -349,4 +351,20 @@ export class TaskExecutor {
     this.active.delete(task.id);
     if (this.host.wants('cleanup')) this.host.emit('cleanup', task, { cleanedUp: true, timestamp: now });
   }
+}
+
+/**
+ * The task's milestones with a new one when `percent` passed a quarter this attempt has not passed
+ * yet (a fresh list, for the store to own), or null.
+ */
+function passedMilestone(task: ActiveTask, percent: number | null, message: string | null, now: Date): ProgressMilestone[] | null {
+  if (percent === null) return null;
+  const quarter = Math.floor(percent / 25) * 25;
+  const reached = task.milestones?.filter((entry) => entry.attempt === task.attempt).reduce((top, entry) => Math.max(top, entry.percent), 0) ?? 0;
+  if (quarter === 0 || Math.floor(reached / 25) * 25 >= quarter) return null;
+  const entry: ProgressMilestone = { percent, message, at: now.toISOString(), attempt: task.attempt };
+  const list = [...task.milestones ?? [], entry];
+  // The first is kept with the latest, like attempt errors: where the run began, and where it got.
+  task.milestones = list.length > MAX_MILESTONES ? [list[0], ...list.slice(-(MAX_MILESTONES - 1))] : list;
+  return [...task.milestones];
 }

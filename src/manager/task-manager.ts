@@ -272,7 +272,8 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     const indexKeys = this.store.indexesKeys
       ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [label, options.user === undefined ? null : labelOf(record.user)], this.kindWords(kind))
       : undefined;
-    const task = new ActiveTask(id, kind, label, definition, options.user, options.affected, now, lockKeys.length > 0);
+    // A retry's events carry the objects as the old record has them, like a task adopted from its record.
+    const task = new ActiveTask(id, kind, label, definition, options.user, retry ? retry.affected : options.affected, now, lockKeys.length > 0);
     task.held = record.owner !== null;
     // Known from now on, so that cancel() can wait for the record; nothing else acts on a task
     // before it is queued.
@@ -287,6 +288,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     } finally {
       task.creating = null;
     }
+    if (retry) retry.written = true;
     if (this.wants('create')) {
       this.emit('create', task, { status: 'PENDING', input: record.input ?? undefined, timestamp: now, ...(retry ? { retryOf: retry.of } : {}) });
     }
@@ -320,7 +322,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
       // leaves it to whichever worker claims it.
       // No heartbeat yet: until the first, the creation counts as the last sign of life.
       owner, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
-      retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null,
+      retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, milestones: null,
     };
   }
 
@@ -352,11 +354,14 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     }
     const affectedKeys = (await this.store.keysOf(id)).filter((key) => !isWordKey(key));
     const launchOptions: LaunchOptions = { user: options.user, ...(old.label ? { label: old.label } : {}) };
+    const source: RetrySource = { id: newId, of: id, affected: old.affected, affectedKeys, written: false };
     try {
-      return await this.launchTask(kind, old.input ?? undefined, launchOptions, { id: newId, of: id, affected: old.affected, affectedKeys });
+      return await this.launchTask(kind, old.input ?? undefined, launchOptions, source);
     } catch (error) {
-      // Nothing was launched: the old task may be retried again.
-      await this.store.linkRetry(id, null, null, null, newId).catch(() => false);
+      // Nothing was launched: the old task may be retried again. A new record that was written
+      // (then ended, as the manager stopped or the queue refused it) names the old task, which
+      // keeps naming it, so that it is retried once.
+      if (!source.written) await this.store.linkRetry(id, null, null, null, newId).catch(() => false);
       throw error;
     }
   }
@@ -685,6 +690,8 @@ interface RetrySource {
   of: string;
   affected: JsonValue | null;
   affectedKeys: string[];
+  /** Set once the new record is durable: from then on it names the old task. */
+  written: boolean;
 }
 
 /** Refuses, before anything is written, a value that names a task or its holder and would not fit its column. */

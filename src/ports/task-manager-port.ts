@@ -1,6 +1,7 @@
 import type { FleetReport } from '../core/fleet.js';
-import type { ListTasksOptions, TaskPage } from '../core/list-query.js';
-import type { CancelOptions, CancelResult, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener } from '../core/types.js';
+import type { CountTasksOptions, ListTasksOptions, TaskPage } from '../core/list-query.js';
+import type { StatusCounts, TaskMetrics } from '../core/metrics.js';
+import type { CancelOptions, CancelResult, RetryOptions, JsonValue, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener } from '../core/types.js';
 import type { TaskRecord } from '../core/record.js';
 
 /**
@@ -32,6 +33,19 @@ export interface TaskRouterManager {
    * workers strip. Optional: without it the page shows no strip.
    */
   fleet?(): Promise<FleetReport>;
+  /**
+   * Whether tasks can be searched and listed by affected object; the page shows its search box
+   * and affected-object links only then. Optional: absent reads as false.
+   */
+  readonly searchable?: boolean;
+  /** Per-status counts for the page's tabs and `GET status/`. Optional: without it, tabs show no counts. */
+  countTasks?(options?: CountTasksOptions): Promise<StatusCounts>;
+  /** Figures for `GET metrics/` and the page's charts. Optional: without it, neither exists. */
+  metrics?(): Promise<TaskMetrics>;
+  /** Retries a FAILED or CANCELLED task for `POST :id/retry/`. Optional: without it, no retry. */
+  retry?(id: string, options?: RetryOptions): Promise<LaunchedTask>;
+  /** The affected keys of a task (`order:42`) for its detail view. Optional. */
+  affectedKeysOf?(id: string): Promise<string[]>;
   /** Reads one task for `GET :id/`. */
   getTask(id: string): Promise<TaskRecord | null>;
   /** Reads a page of tasks, newest first, for the page and `GET status/`. */

@@ -81,8 +81,10 @@ function send(res: Response, response: UiResponse): void {
  * (`app.use('/tasks', createTaskRouter(manager))`); every URL the page uses follows the mount point.
  *
  * Routes, relative to the mount point, trailing slash optional:
- * `GET /` (page), `POST run/`, `GET status/`, `GET :id/` (JSON, or HTML for browsers) and
- * `POST :id/cancel/`. The router parses its own JSON bodies and answers its own errors as
+ * `GET /` (page; `?status=`, `?q=`, `?affected=`, `?before=`, `?after=` filter and page it),
+ * `POST run/`, `GET status/` (the same parameters), `GET fleet/`, `GET metrics/`,
+ * `GET fragment/?affected=order:42` (an HTML fragment for a host's own page), `GET :id/` (JSON, or
+ * HTML for browsers), `POST :id/cancel/` and `POST :id/retry/`. The router parses its own JSON bodies and answers its own errors as
  * `{ "error": { "code", "message" } }`, so the host app needs no other middleware.
  *
  * @throws ConfigurationError when `manager` lacks a needed member or an option is invalid.
@@ -111,10 +113,16 @@ export function createTaskRouter(manager: TaskRouterManager, options?: TaskRoute
   router.all('/status', refuse('GET, HEAD'));
   router.get('/fleet', handle((req) => ui.fleet(req)));
   router.all('/fleet', refuse('GET, HEAD'));
+  router.get('/metrics', handle((req) => ui.metrics(req)));
+  router.all('/metrics', refuse('GET, HEAD'));
+  router.get('/fragment', handle((req) => ui.fragment(req)));
+  router.all('/fragment', refuse('GET, HEAD'));
   router.get('/:id', handle((req) => ui.detail(req)));
   router.all('/:id', refuse('GET, HEAD'));
   router.post('/:id/cancel', handle((req) => ui.cancel(req)));
   router.all('/:id/cancel', refuse('POST'));
+  router.post('/:id/retry', handle((req) => ui.retry(req)));
+  router.all('/:id/retry', refuse('POST'));
   // Every other path under the mount point is answered here, in JSON, not by the host's 404 page.
   router.use((_req: Request, res: Response) => send(res, ui.notFound()));
   // Scoped to this router, so the host's own error handling never sees (or has to know) our errors.

@@ -1,6 +1,7 @@
 import { escapeHtml } from './escape.js';
 import { renderDocument, renderIndicator, taskUrl, type CsrfClientSetup } from './page-template.js';
-import { DETAIL_TERMS, detailFields, formatMeta, isActive, lookOfTask } from './task-format.js';
+import { DETAIL_TERMS, detailFields, formatMeta, formatTimestamp, isActive, lookOfTask, timelineOf, type TimelineEntry } from './task-format.js';
+import { isRetryable } from './page-template.js';
 import type { TaskPageLayoutInput } from './router-options.js';
 import type { TaskDetailJson } from './task-view.js';
 
@@ -12,6 +13,10 @@ export interface TaskDetailModel {
   listTitle: string;
   task: TaskDetailJson;
   canCancel: boolean;
+  /** Whether a FAILED or CANCELLED task offers a retry. */
+  canRetry: boolean;
+  /** Whether affected objects link to their history (the manager answers affected-object lists). */
+  searchable: boolean;
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
   /** See TaskRouterManager.staleAfterMs. */
@@ -24,6 +29,19 @@ export interface TaskDetailModel {
 function detailRows(task: TaskDetailJson): [string, string, string][] {
   const texts = detailFields(task);
   return DETAIL_TERMS.map(([field, term]) => [field, term, texts[field] ?? '—']);
+}
+
+/** One timeline entry; the page script builds entries with exactly this structure. */
+function renderTimelineEntry(entry: TimelineEntry, basePath: string): string {
+  const link = entry.task === null ? '' : ` <a href="${escapeHtml(taskUrl(basePath, entry.task))}">${escapeHtml(entry.task)}</a>`;
+  return `<li><time datetime="${escapeHtml(entry.at)}">${escapeHtml(formatTimestamp(entry.at))}</time> <span>${escapeHtml(entry.text)}</span>${link}</li>`;
+}
+
+/** The affected objects as links to the list of every task that touched each. */
+function renderAffectedLinks(keys: readonly string[], basePath: string): string {
+  if (keys.length === 0) return '';
+  const links = keys.map((key) => `<li><a href="${escapeHtml(`${basePath}/?affected=${encodeURIComponent(key)}`)}">${escapeHtml(key)}</a></li>`);
+  return `<section class="sh-section" aria-labelledby="sh-affected-title"><h2 id="sh-affected-title">History of what it touched</h2><ul class="sh-affected">${links.join('')}</ul></section>`;
 }
 
 /** Renders the detail view of one task; it refreshes itself while the task is active. */
@@ -44,6 +62,10 @@ export function renderTaskDetail(model: TaskDetailModel): string {
   const cancel = model.canCancel
     ? `<button type="button" class="sh-cancel" aria-label="Cancel ${label}"${active ? '' : ' hidden'}>Cancel</button>`
     : '';
+  const retry = model.canRetry
+    ? `<button type="button" class="sh-retry" aria-label="Retry ${label}"${isRetryable(task) ? '' : ' hidden'}>Retry</button>`
+    : '';
+  const timeline = timelineOf(task).map((entry) => renderTimelineEntry(entry, model.basePath)).join('');
   const body = [
     '<main class="sh-page sh-page--detail" id="sh-app">',
     `<p class="sh-back"><a href="${escapeHtml(`${model.basePath}/`)}">← ${escapeHtml(model.listTitle)}</a></p>`,
@@ -54,9 +76,12 @@ export function renderTaskDetail(model: TaskDetailModel): string {
     `<span class="sh-badge sh-badge--${look.modifier}">${look.badge}</span>`,
     `<span class="sh-meta">${escapeHtml(formatMeta(task, model.now))}</span>`,
     cancel,
+    retry,
     '</div>',
     `<progress class="sh-progress" max="100" value="${task.progress ?? 0}" aria-label="Progress of ${label}"${task.status === 'RUNNING' && task.progress !== null ? '' : ' hidden'}>${Math.round(task.progress ?? 0)}%</progress>`,
     `<dl class="sh-fields">${rows}</dl>`,
+    `<section class="sh-section" aria-labelledby="sh-timeline-title"><h2 id="sh-timeline-title">Timeline</h2><ol class="sh-timeline" id="sh-timeline">${timeline}</ol></section>`,
+    model.searchable ? renderAffectedLinks(task.affected_keys, model.basePath) : '',
     '</article>',
     '<p class="sh-error" id="sh-error" role="alert" hidden></p>',
     '<p class="sh-notice" id="sh-notice" role="status" hidden></p>',
@@ -70,6 +95,7 @@ export function renderTaskDetail(model: TaskDetailModel): string {
     pollIntervalMs: model.pollIntervalMs,
     staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
+    canRetry: model.canRetry,
     csrf: model.csrf,
     serverNow: model.now,
     task,

@@ -23,6 +23,7 @@ export type TaskRouterErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'TASK_NOT_FOUND'
   | 'NO_FLEET'
+  | 'NO_METRICS'
   | 'TASK_FINISHED'
   | 'TASK_NOT_RETRYABLE'
   | 'TASK_CONFLICT'

@@ -128,6 +128,19 @@ export const PAGE_SCRIPT = String.raw`(function () {
     };
   }
 
+  function isRetryable(t) { return (t.status === 'FAILED' || t.status === 'CANCELLED') && !t.retried_as; }
+  // Retries a task; resolves with the new task's body, or null once the error is shown.
+  function retryTask(t, button) {
+    button.disabled = true;
+    return post(cfg.base + '/' + encodeURIComponent(t.id) + '/retry/').then(function (res) {
+      if (res.status !== 201) return errorText(res).then(function (text) { showError(text); return null; });
+      return res.json().then(function (body) { showError(''); announce(['Retried ' + t.label]); return body; });
+    }, function () {
+      showError('Could not reach the server to retry. Try again.');
+      return null;
+    }).then(function (body) { button.disabled = false; return body; });
+  }
+
   function cancelTask(id, url, refresh, poller) {
     cancelling[id] = true;
     refresh();
@@ -174,6 +187,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
       setText(button, busy ? 'Cancelling\u2026' : 'Cancel');
       setAttr(button, 'aria-label', (busy ? 'Cancelling ' : 'Cancel ') + t.label);
     }
+    var retry = root.querySelector('.sh-retry');
+    if (retry) setHidden(retry, !isRetryable(t));
     var bar = root.querySelector('.sh-progress');
     if (bar) {
       var showBar = t.status === 'RUNNING' && typeof t.progress === 'number';
@@ -247,11 +262,16 @@ export const PAGE_SCRIPT = String.raw`(function () {
       row.appendChild(link);
       row.appendChild(make('span', 'sh-badge'));
       row.appendChild(make('span', 'sh-meta'));
-      if (cfg.canCancel) {
+      if (cfg.canCancel || cfg.canRetry) {
         var actions = make('span', 'sh-actions');
-        var button = make('button', 'sh-cancel', 'Cancel');
-        button.type = 'button';
-        actions.appendChild(button);
+        if (cfg.canCancel) actions.appendChild(make('button', 'sh-cancel', 'Cancel'));
+        if (cfg.canRetry) {
+          var retryButton = make('button', 'sh-retry', 'Retry');
+          retryButton.setAttribute('aria-label', 'Retry ' + t.label);
+          retryButton.hidden = true;
+          actions.appendChild(retryButton);
+        }
+        for (var b = 0; b < actions.children.length; b++) actions.children[b].type = 'button';
         row.appendChild(actions);
       }
       li.appendChild(row);
@@ -326,18 +346,33 @@ export const PAGE_SCRIPT = String.raw`(function () {
       if (Object.keys(optimistic).length) return true;
       return tasks.some(isActive);
     }
+    function showCounts(counts) {
+      if (!counts) return;
+      var badges = document.querySelectorAll('[data-count]');
+      for (var c = 0; c < badges.length; c++) {
+        var value = counts[badges[c].getAttribute('data-count')];
+        if (typeof value === 'number') setText(badges[c], String(value));
+      }
+    }
     var poller = createPoller(cfg.statusUrl, function (body) {
       tasks = body.tasks || [];
       render();
+      showCounts(body.counts);
     }, busy, cfg.idlePollIntervalMs || 0);
 
     list.addEventListener('click', function (event) {
       var target = event.target;
-      var button = target && target.closest ? target.closest('.sh-cancel') : null;
+      var button = target && target.closest ? target.closest('.sh-cancel, .sh-retry') : null;
       if (!button) return;
       var li = button.closest('.sh-task');
       var id = li && li.getAttribute('data-id');
-      if (!id || cancelling[id]) return;
+      if (!id) return;
+      if (button.className === 'sh-retry') {
+        var task = tasks.filter(function (t) { return t.id === id; })[0];
+        if (task) retryTask(task, button).then(function (body) { if (body) poller.kick(); });
+        return;
+      }
+      if (cancelling[id]) return;
       cancelTask(id, cfg.base + '/' + encodeURIComponent(id) + '/cancel/', render, poller);
     });
 
@@ -376,6 +411,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
           if (res.status !== 201) return errorText(res).then(showError);
           return res.json().then(function (body) {
             showError('');
+            announce(['Started ' + body.label]);
+            poller.kick();
+            // Elsewhere (a filter, an older page) the new task may not belong in the list.
+            if (!cfg.showStarted) return;
             optimistic[body.id] = {
               id: body.id, label: body.label, status: 'PENDING', result: null, duration: null,
               created_at: new Date(now()).toISOString(), started_at: null, completed_at: null,
@@ -383,8 +422,6 @@ export const PAGE_SCRIPT = String.raw`(function () {
             };
             known[body.id] = 'PENDING';
             render();
-            announce(['Started ' + body.label]);
-            poller.kick();
           });
         }, function () {
           showError('Could not reach the server. Try again.');
@@ -420,6 +457,32 @@ export const PAGE_SCRIPT = String.raw`(function () {
       }
       if (task.status !== lastStatus) announce([task.label + ': ' + badgeOf(task)]);
       lastStatus = task.status;
+      renderTimeline();
+    }
+    // The timeline is rebuilt from the task as the server formats it (see timelineOf).
+    function renderTimeline() {
+      var list = document.getElementById('sh-timeline');
+      if (!list) return;
+      var entries = fmt.timelineOf(task);
+      var items = [];
+      for (var e = 0; e < entries.length; e++) {
+        var li = make('li');
+        var time = make('time', '', fmt.formatTimestamp(entries[e].at));
+        time.setAttribute('datetime', entries[e].at);
+        li.appendChild(time);
+        li.appendChild(document.createTextNode(' '));
+        li.appendChild(make('span', '', entries[e].text));
+        if (entries[e].task) {
+          li.appendChild(document.createTextNode(' '));
+          var link = make('a', '', entries[e].task);
+          link.href = cfg.base + '/' + encodeURIComponent(entries[e].task) + '/';
+          li.appendChild(link);
+        }
+        items.push(li);
+      }
+      if (list.children.length === items.length && list.textContent === items.map(function (i) { return i.textContent; }).join('')) return;
+      list.textContent = '';
+      for (e = 0; e < items.length; e++) list.appendChild(items[e]);
     }
     // A finished task never changes again: no idle polling here.
     var poller = createPoller(cfg.taskUrl, function (body) { task = body; render(); }, function () {
@@ -427,6 +490,13 @@ export const PAGE_SCRIPT = String.raw`(function () {
     }, 0);
     article.addEventListener('click', function (event) {
       var target = event.target;
+      var retry = target && target.closest ? target.closest('.sh-retry') : null;
+      if (retry) {
+        retryTask(task, retry).then(function (body) {
+          if (body) window.location.assign(cfg.base + '/' + encodeURIComponent(body.id) + '/');
+        });
+        return;
+      }
       var button = target && target.closest ? target.closest('.sh-cancel') : null;
       if (!button || cancelling[task.id]) return;
       cancelTask(task.id, cfg.taskUrl + 'cancel/', render, poller);

@@ -141,4 +141,48 @@ a { color: inherit; }
   .sh-row { flex-wrap: wrap; }
   .sh-meta { min-width: 0; }
 }
+.sh-retry { flex: none; background: transparent; color: var(--sh-teal); border: 1px solid var(--sh-line); border-radius: 6px; padding: 3px 10px; font: inherit; font-size: 0.82rem; cursor: pointer; }
+.sh-retry:hover { border-color: var(--sh-teal); }
+.sh-retry:disabled { opacity: 0.6; cursor: progress; }
+.sh-search { display: flex; gap: 8px; margin: 0 0 12px; }
+.sh-search input { flex: 1; min-width: 0; font: inherit; padding: 6px 10px; border: 1px solid var(--sh-line); border-radius: 6px; background: var(--sh-surface); color: var(--sh-text); }
+.sh-search-go { font: inherit; padding: 6px 14px; border: 1px solid var(--sh-line); border-radius: 6px; background: var(--sh-surface); color: var(--sh-text); cursor: pointer; }
+.sh-tabs ul { display: flex; flex-wrap: wrap; gap: 4px; list-style: none; margin: 0 0 12px; padding: 0; border-bottom: 1px solid var(--sh-line); }
+.sh-tab { display: inline-flex; align-items: center; gap: 6px; padding: 6px 10px; color: var(--sh-muted); text-decoration: none; border-bottom: 2px solid transparent; margin-bottom: -1px; }
+.sh-tab:hover { color: var(--sh-text); }
+.sh-tab[aria-current="page"] { color: var(--sh-text); border-bottom-color: var(--sh-teal); font-weight: 600; }
+.sh-count { font-size: 0.78rem; font-variant-numeric: tabular-nums; background: var(--sh-grey-soft); color: var(--sh-text); border-radius: 999px; padding: 0 7px; }
+.sh-filter { margin: 0 0 12px; color: var(--sh-muted); overflow-wrap: anywhere; }
+.sh-filter strong { color: var(--sh-text); }
+.sh-pager { display: flex; justify-content: space-between; margin: 16px 0 0; }
+.sh-page-link { padding: 6px 12px; border: 1px solid var(--sh-line); border-radius: 6px; text-decoration: none; }
+.sh-page-link[aria-disabled="true"] { color: var(--sh-muted); border-style: dashed; }
+.sh-section { margin: 22px 0 0; }
+.sh-section h2 { font-size: 1rem; font-weight: 650; margin: 0 0 8px; }
+.sh-timeline { list-style: none; margin: 0; padding: 0 0 0 14px; border-left: 2px solid var(--sh-line); }
+.sh-timeline li { margin: 0 0 8px; overflow-wrap: anywhere; white-space: pre-wrap; }
+.sh-timeline time { color: var(--sh-muted); font-size: 0.85rem; font-variant-numeric: tabular-nums; margin-right: 6px; }
+.sh-affected { margin: 0; padding-left: 18px; overflow-wrap: anywhere; }
+.sh-metrics-box { margin: 28px 0 0; }
+.sh-metrics-box > summary { cursor: pointer; font-weight: 650; }
+/* The summary already says "Metrics"; the section keeps its heading for screen readers. */
+.sh-metrics-box #sh-metrics-title { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.sh-metrics h2 { font-size: 1rem; margin: 12px 0 6px; }
+.sh-metrics h3 { font-size: 0.92rem; color: var(--sh-muted); margin: 14px 0 6px; }
+.sh-metrics-kinds { list-style: none; margin: 0; padding: 0; }
+.sh-metrics-row { display: grid; grid-template-columns: 1fr 240px; gap: 4px 16px; padding: 10px 0; border-top: 1px solid var(--sh-line); }
+.sh-metrics-kind { margin: 0; font-size: 0.95rem; overflow-wrap: anywhere; grid-column: 1 / -1; }
+.sh-metrics-figures { display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 0; font-size: 0.85rem; }
+.sh-metrics-figures dt { color: var(--sh-muted); }
+.sh-metrics-figures dd { margin: 0; font-variant-numeric: tabular-nums; }
+.sh-metrics-figures div { display: flex; gap: 4px; }
+.sh-metrics-chart { width: 240px; height: 48px; }
+.sh-bar-done { fill: var(--sh-teal); }
+.sh-bar-failed { fill: var(--sh-red); }
+.sh-bar-cancelled { fill: var(--sh-grey); }
+.sh-chart-baseline { fill: var(--sh-line); }
+.sh-metrics-empty { color: var(--sh-muted); margin: 4px 0; }
+@media (max-width: 520px) {
+  .sh-metrics-row { grid-template-columns: 1fr; }
+}
 `;

@@ -4,7 +4,8 @@ import { PAGE_SCRIPT } from './page-script.js';
 import { PAGE_STYLES } from './page-styles.js';
 import { formatFleet, formatMeta, formatWho, formatWorker, isActive, lookOfTask, outcomeText } from './task-format.js';
 import type { TaskPageLayoutInput } from './router-options.js';
-import type { FleetJson, TaskSummaryJson } from './task-view.js';
+import type { FleetJson, StatusCountsJson, TaskSummaryJson } from './task-view.js';
+import { isFirstPageOfAll, renderFilterNote, renderPager, renderSearch, renderTabs, viewQuery, type ListView } from './list-view.js';
 
 /** What the page script needs to post: the header to send and the token to put in it. */
 export interface CsrfClientSetup {
@@ -26,6 +27,18 @@ export interface TaskPageModel {
   /** The kinds the run bar offers; with more than one, it shows a choice. */
   kinds: readonly string[];
   canCancel: boolean;
+  /** Whether rows of FAILED and CANCELLED tasks offer a retry. */
+  canRetry: boolean;
+  /** Whether the manager answers searches and affected-object lists (the search box shows then). */
+  searchable: boolean;
+  /** The filters and cursor of this page, from its URL. */
+  view: ListView;
+  /** Tasks per status within the filters (the tabs' counts); null when the manager cannot count. */
+  counts: StatusCountsJson | null;
+  prevCursor: string | null;
+  nextCursor: string | null;
+  /** The server-rendered metrics section, or null without metrics. */
+  metricsHtml: string | null;
   csrf: CsrfClientSetup | null;
   pollIntervalMs: number;
   idlePollIntervalMs: number;
@@ -60,8 +73,19 @@ function hidden(condition: boolean): string {
   return condition ? ' hidden' : '';
 }
 
+/** Which buttons rows carry. */
+export interface RowActions {
+  cancel: boolean;
+  retry: boolean;
+}
+
+/** Whether a task can be retried: it ended FAILED or CANCELLED and nobody retried it yet. */
+export function isRetryable(task: Pick<TaskSummaryJson, 'status' | 'retried_as'>): boolean {
+  return (task.status === 'FAILED' || task.status === 'CANCELLED') && !task.retried_as;
+}
+
 /** One row of the list. The page script builds rows with exactly this structure. */
-export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel: boolean, now: number, staleAfterMs: number): string {
+export function renderTaskRow(task: TaskSummaryJson, basePath: string, actions: RowActions, now: number, staleAfterMs: number): string {
   const worker = formatWorker(task, now, staleAfterMs);
   const look = lookOfTask(task);
   const label = escapeHtml(task.label);
@@ -71,9 +95,11 @@ export function renderTaskRow(task: TaskSummaryJson, basePath: string, canCancel
   const outcome = outcomeText(task);
   const who = formatWho(task);
   // The slot keeps its width when the button hides, so badges and times line up down the list.
-  const cancel = canCancel
-    ? `<span class="sh-actions"><button type="button" class="sh-cancel" aria-label="Cancel ${label}"${hidden(!active)}>Cancel</button></span>`
-    : '';
+  const buttons = [
+    actions.cancel ? `<button type="button" class="sh-cancel" aria-label="Cancel ${label}"${hidden(!active)}>Cancel</button>` : '',
+    actions.retry ? `<button type="button" class="sh-retry" aria-label="Retry ${label}"${hidden(!isRetryable(task))}>Retry</button>` : '',
+  ].join('');
+  const cancel = actions.cancel || actions.retry ? `<span class="sh-actions">${buttons}</span>` : '';
   return [
     `<li class="sh-task sh-task--${look.modifier}" data-id="${escapeHtml(task.id)}">`,
     '<div class="sh-row">',
@@ -163,7 +189,9 @@ function renderForm(form: OfferedKind, hide: boolean): string {
 
 /** Renders the list page: heading, run bar, rows, empty state, and the data the script starts from. */
 export function renderTaskPage(model: TaskPageModel): string {
-  const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, model.canCancel, model.now, model.staleAfterMs)).join('\n');
+  const actions = { cancel: model.canCancel, retry: model.canRetry };
+  const rows = model.tasks.map((task) => renderTaskRow(task, model.basePath, actions, model.now, model.staleAfterMs)).join('\n');
+  const { view } = model;
   const runBar = model.canRun
     ? [
         '<section class="sh-runbar" aria-label="Start a task">',
@@ -182,17 +210,25 @@ export function renderTaskPage(model: TaskPageModel): string {
     `<header class="sh-header"><h1>${escapeHtml(model.heading)}</h1></header>`,
     runBar,
     renderFleet(model.fleet, model.now),
+    model.searchable ? renderSearch(model.basePath, view) : '',
+    renderTabs(model.basePath, view, model.counts),
+    renderFilterNote(model.basePath, view),
     '<p class="sh-error" id="sh-error" role="alert" hidden></p>',
     '<p class="sh-notice" id="sh-notice" role="status" hidden></p>',
     `<p class="sh-empty" id="sh-empty"${hidden(model.tasks.length > 0)}>${escapeHtml(model.emptyText)}</p>`,
     `<ul class="sh-tasks" id="sh-tasks" aria-label="Tasks">${rows}</ul>`,
+    renderPager(model.basePath, view, model.prevCursor, model.nextCursor),
+    model.metricsHtml === null ? '' : `<details class="sh-metrics-box"><summary>Metrics</summary>${model.metricsHtml}</details>`,
     '<div class="sh-visually-hidden" id="sh-live" aria-live="polite"></div>',
     '</main>',
   ].join('\n');
   const data = {
     mode: 'list',
     base: model.basePath,
-    statusUrl: `${model.basePath}/status/?limit=${model.pageSize}`,
+    // Polls keep the page's own filters and cursor: a filtered or older page stays live too.
+    statusUrl: `${model.basePath}/status/${viewQuery(view) || '?'}${viewQuery(view) ? '&' : ''}limit=${model.pageSize}`,
+    // A task started here shows at once only where it belongs: the first page of every task.
+    showStarted: isFirstPageOfAll(view),
     runUrl: `${model.basePath}/run/`,
     fleetUrl: model.fleet ? `${model.basePath}/fleet/` : null,
     fleet: model.fleet,
@@ -200,6 +236,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     idlePollIntervalMs: model.idlePollIntervalMs,
     staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
+    canRetry: model.canRetry,
     kinds: model.kinds,
     csrf: model.csrf,
     serverNow: model.now,

@@ -4,8 +4,8 @@ import { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from '../core/list-query.js';
 import { checkOptionKeys, type KeySet } from '../core/options.js';
 import { resolveOfferedKind, type OfferedKind, type TaskRouterKind } from './run-input.js';
 
-/** What a request wants to do: look at tasks, start one, or cancel one. */
-export type TaskRouterAction = 'view' | 'run' | 'cancel';
+/** What a request wants to do: look at tasks, start one, cancel one, or retry a failed or cancelled one. */
+export type TaskRouterAction = 'view' | 'run' | 'cancel' | 'retry';
 
 /**
  * What `authorize` answers. `true` allows; `false` refuses with 403 `FORBIDDEN`;
@@ -16,7 +16,7 @@ export type TaskRouterAuthorizeResult = boolean | 'unauthenticated';
 
 /** Extra facts `authorize` gets with the action. */
 export interface TaskRouterAuthorizeContext {
-  /** The task a `cancel` (or a detail `view`) is about. */
+  /** The task a `cancel` or `retry` (or a detail `view`) is about. */
   taskId?: string;
   /**
    * `'request'` when the answer decides the request itself; `'render'` when the page only asks

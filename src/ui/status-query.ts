@@ -1,5 +1,7 @@
+import { StablehandError } from '../core/errors.js';
 import { isPlausibleId } from '../core/ids.js';
 import { MAX_CURSOR_LENGTH, MAX_LIST_LIMIT, type ListTasksOptions } from '../core/list-query.js';
+import { MAX_SEARCH_LENGTH, parseAffectedKey, parseSearch } from '../core/task-keys.js';
 import { TASK_STATUSES, type TaskStatus } from '../core/status.js';
 import { TaskRouterHttpError } from './http-error.js';
 
@@ -35,14 +37,27 @@ function parseStatuses(raw: unknown): TaskStatus[] | undefined {
   return statuses;
 }
 
+/** Checks with a core parser, turning its `InvalidInputError` into a 400 naming the parameter. */
+function checked<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof StablehandError) invalid(`"${name}": ${error.message.replace(/^\w+ /, '')}`);
+    throw error;
+  }
+}
+
 /**
- * Turns the query string of `GET status/` into a manager query, refusing anything malformed with
- * a 400 `INVALID_QUERY` rather than guessing. Unknown parameters (cache busters) are ignored.
+ * Turns the query string of `GET status/` (and of the page, whose URL carries the same state)
+ * into a manager query, refusing anything malformed with a 400 `INVALID_QUERY` rather than
+ * guessing. `q` is the search text, `affected` an affected key (`order:42`), `before` and `after`
+ * the cursors. Unknown parameters (cache busters) are ignored; empty `q` and `affected`
+ * read as absent, as an emptied search box submits them; an empty `status` is refused.
  */
 export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number): ListTasksOptions {
   const request: ListTasksOptions = { limit: defaultLimit };
   // `status[]=x` is a key of its own to Express's query parser: refused rather than ignored.
-  const bracketed = Object.keys(query).find((key) => /^(status|limit|before)\[/.test(key));
+  const bracketed = Object.keys(query).find((key) => /^(status|limit|before|after|q|affected)\[/.test(key));
   if (bracketed !== undefined) invalid(`Give "${bracketed.slice(0, bracketed.indexOf('['))}" as plain text, not as a list or an object.`);
 
   const statuses = parseStatuses(query.status);
@@ -61,5 +76,19 @@ export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defau
     if (!isPlausibleId(before) || before.length > MAX_CURSOR_LENGTH) invalid('"before" must be a cursor from "next_cursor".');
     request.before = before;
   }
+  const after = single(query, 'after');
+  if (after !== undefined) {
+    if (!isPlausibleId(after) || after.length > MAX_CURSOR_LENGTH) invalid('"after" must be a cursor from "prev_cursor".');
+    if (before !== undefined) invalid('Give "before" or "after", not both.');
+    request.after = after;
+  }
+  const search = single(query, 'q');
+  if (search !== undefined && search.trim() !== '') {
+    if (search.length > MAX_SEARCH_LENGTH) invalid(`"q" must be at most ${MAX_SEARCH_LENGTH} characters.`);
+    checked('q', () => parseSearch(search));
+    request.search = search;
+  }
+  const affected = single(query, 'affected');
+  if (affected !== undefined && affected !== '') request.affected = checked('affected', () => parseAffectedKey(affected));
   return request;
 }

@@ -192,6 +192,46 @@ export function outcomeText(task: TaskSummaryJson): string {
   return toDisplayText(task.result) || (task.message ?? '');
 }
 
+/** One moment of a task's life in the detail view's timeline; `task` names another task it links to. */
+export interface TimelineEntry {
+  at: string;
+  text: string;
+  task: string | null;
+}
+
+/**
+ * The task's life, oldest first: created (and by whom), the retry it is of, each failed attempt,
+ * the start, progress milestones, a cancel request, the end, the cleanup and a retry made of it.
+ */
+export function timelineOf(task: TaskDetailJson): TimelineEntry[] {
+  const by = (value: unknown): string => {
+    const text = toDisplayText(value);
+    return text === '' ? '' : ` by ${text}`;
+  };
+  const entries: TimelineEntry[] = [];
+  const add = (at: string | null, text: string, other: string | null = null): void => {
+    if (at) entries.push({ at, text, task: other });
+  };
+  add(task.created_at, `Created${by(task.user)}`);
+  if (task.retry_of) add(task.created_at, 'Launched as a retry of another task', task.retry_of);
+  for (const failure of task.attempt_errors) add(failure.at, `Attempt ${failure.attempt} failed: ${failure.error}`);
+  const attempt = task.attempt !== null && task.attempt > 1 ? `Attempt ${task.attempt} started` : 'Started';
+  add(task.started_at, `${attempt}${task.owner ? ` on ${task.owner}` : ''}`);
+  for (const milestone of task.milestones) {
+    const suffix = task.max_attempts === null ? '' : ` (attempt ${milestone.attempt})`;
+    add(milestone.at, `Reached ${Math.round(milestone.percent)}%${milestone.message ? ` \u2014 ${milestone.message}` : ''}${suffix}`);
+  }
+  add(task.cancel_requested_at, `Cancel requested${by(task.cancel_requested_by)}`);
+  if (!isActive(task)) {
+    const end = task.status === 'DONE' ? 'Done' : task.status === 'FAILED' ? `Failed${task.error ? `: ${task.error}` : ''}` : 'Cancelled';
+    add(task.completed_at ?? task.failed_at, end);
+  }
+  if (task.cleaned_up) add(task.updated_at, 'Cleaned up');
+  add(task.retried_at, `Retried${by(task.retried_by)}${task.retried_as ? ' as' : ''}`, task.retried_as);
+  // Stable: entries of one moment keep the order above.
+  return entries.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
 /** The fields of the detail view, in order, with the term each is shown under. */
 export const DETAIL_TERMS: readonly (readonly [string, string])[] = [
   ['kind', 'Kind'], ['message', 'Message'], ['progress', 'Progress'], ['result', 'Result'], ['error', 'Error'],
@@ -209,7 +249,7 @@ export const STATUS_LOOK: Readonly<Record<TaskStatus, StatusLook>> = Object.from
 /** The functions the page script shares with the server, under the names it calls them by. */
 const CLIENT_FORMAT_FUNCTIONS = {
   lookOf, lookOfTask, isActive, formatSeconds, formatElapsed, formatAgo, parseTime, formatMeta, formatWorker, formatTimestamp, toDisplayText, outcomeText,
-  detailText, detailFields, formatFleet, formatWho,
+  detailText, detailFields, formatFleet, formatWho, timelineOf,
 };
 
 /**

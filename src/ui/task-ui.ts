@@ -1,54 +1,32 @@
 import { runInput } from './run-input.js';
 import { isPlausibleId } from '../core/ids.js';
-import { csrfCookie, isSignedCsrfToken, issueCsrfToken, readCookie, verifyCsrfPair } from './csrf.js';
 import { renderTaskDetail } from './detail-template.js';
 import { normaliseBasePath } from './escape.js';
 import { etagFor, ifNoneMatchHits } from './etag.js';
 import { DEFAULT_STALE_AFTER_MS } from '../core/fleet.js';
 import { TaskRouterHttpError, classifyError } from './http-error.js';
-import { renderTaskPage, taskUrl, type CsrfClientSetup } from './page-template.js';
-import type { ResolvedTaskUiOptions, TaskRouterAction } from './router-options.js';
+import { renderTaskPage, taskUrl } from './page-template.js';
+import type { ResolvedTaskUiOptions } from './router-options.js';
+import { RequestGuard } from './request-guard.js';
+import type { UiRequest, UiResponse } from './ui-request.js';
+
+export type { UiRequest, UiResponse } from './ui-request.js';
+import { listViewOf } from './list-view.js';
+import { renderMetricsSection } from './metrics-chart.js';
+import { renderAffectedFragment } from './affected-fragment.js';
 import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
 import { StatusCache } from './status-cache.js';
 import { parseStatusQuery } from './status-query.js';
 import type { TaskRouterManager } from '../ports/task-manager-port.js';
 import { STATUS_CHANGING_EVENTS } from './manager-check.js';
-import { toFleetJson, toStatusJson, toTaskDetail, toTaskSummary, type FleetJson, type RunResponseJson, type CancelResponseJson } from './task-view.js';
+import {
+  toFleetJson, toStatusJson, toTaskDetail, toTaskSummary, type FleetJson, type RunResponseJson, type CancelResponseJson, type RetryResponseJson,
+  type StatusCountsJson,
+} from './task-view.js';
+import type { CountTasksOptions, ListTasksOptions } from '../core/list-query.js';
 
-/**
- * A request as the framework-free core sees it. A web framework adapter builds one per request;
- * the core never touches the framework's objects except to hand `raw` to the host's callbacks.
- */
-export interface UiRequest<Req> {
-  /** The framework's own request, passed to `authorize` and `getUser`. */
-  raw: Req;
-  /** The path the router is mounted at for this request (Express's `req.baseUrl`). */
-  baseUrl: string;
-  query: Readonly<Record<string, unknown>>;
-  /** The task id of `:id` routes, already percent-decoded. */
-  taskId?: string | undefined;
-  /** A request header by lower-case name, repeated values joined with `, `. */
-  header(name: string): string | undefined;
-  /** True over HTTPS (directly or through a trusted proxy); decides the cookie's `Secure` flag. */
-  secure: boolean;
-  /** True when content negotiation prefers HTML over JSON. */
-  wantsHtml: boolean;
-  /** The HTTP method, upper case. */
-  method: string;
-  /** Whether the request carries a body, and whether it is declared as JSON. */
-  body: { present: boolean; json: boolean };
-  /** Parses the JSON body within the size limit; rejects with the parser's error. */
-  readJsonBody(): Promise<unknown>;
-}
-
-/** A response for the adapter to send as is. `body` is `null` for 304. */
-export interface UiResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string | null;
-}
-
-/** Ids are short (UUIDv7-like); anything far longer cannot exist and is not worth a store round trip. */
+/** How long the tabs' counts are reused, in milliseconds: they are an aggregate over many records. */
+const COUNTS_CACHE_MS = 2_000;
 
 /**
  * The task page and API without a web framework: each method turns a {@link UiRequest} into a
@@ -58,28 +36,38 @@ export class TaskUi<Req> {
   readonly #manager: TaskRouterManager;
   readonly #options: ResolvedTaskUiOptions<Req>;
   readonly #statusCache: StatusCache<{ body: string; etag: string }>;
+  // Counts are not dropped on every event: under load they would be recounted on every poll.
+  readonly #countsCache = new StatusCache<StatusCountsJson | null>(COUNTS_CACHE_MS);
+  readonly #guard: RequestGuard<Req>;
 
   /** Serves `manager` with already resolved options; subscribes to its events when it has them. */
   constructor(manager: TaskRouterManager, options: ResolvedTaskUiOptions<Req>) {
     this.#manager = manager;
     this.#options = options;
     this.#statusCache = new StatusCache(options.statusCacheMs);
+    this.#guard = new RequestGuard(options, (error) => this.#log(error));
     if (options.statusCacheMs > 0 && typeof manager.on === 'function') {
       const invalidate = (): void => this.#statusCache.invalidate();
       for (const event of STATUS_CHANGING_EVENTS) manager.on(event, invalidate);
     }
   }
 
-  /** `GET /`: the list page. */
+  /** `GET /`: the list page, filtered, searched and paged as its URL says. */
   async page(req: UiRequest<Req>): Promise<UiResponse> {
-    await this.#authorize(req, 'view');
-    const canRun = this.#options.kinds.length > 0 && await this.#mayShow(req, 'run');
-    const canCancel = await this.#mayShow(req, 'cancel');
-    const [page, fleet] = await Promise.all([this.#manager.listTasks({ limit: this.#options.pageSize }), this.#fleetJson()]);
+    await this.#guard.authorize(req, 'view');
+    const query = parseStatusQuery(req.query, this.#options.pageSize);
+    const canRun = this.#options.kinds.length > 0 && await this.#guard.mayShow(req, 'run');
+    const canCancel = await this.#guard.mayShow(req, 'cancel');
+    const canRetry = typeof this.#manager.retry === 'function' && await this.#guard.mayShow(req, 'retry');
+    const manager = this.#manager;
+    const [page, fleet, counts, metrics] = await Promise.all([
+      manager.listTasks(query), this.#fleetJson(), this.#counts(query),
+      manager.metrics ? manager.metrics().then(renderMetricsSection) : null,
+    ]);
     const basePath = normaliseBasePath(req.baseUrl);
     const nonce = createNonce();
     const headers = htmlHeaders(nonce);
-    const csrf = canRun || canCancel ? this.#csrfSetup(req, basePath, headers) : null;
+    const csrf = canRun || canCancel || canRetry ? this.#guard.csrfSetup(req, basePath, headers) : null;
     const html = renderTaskPage({
       nonce,
       basePath,
@@ -92,11 +80,18 @@ export class TaskUi<Req> {
       kinds: canRun ? this.#options.kinds : [],
       forms: canRun ? [...this.#options.offered.values()].filter((offered) => offered.fields !== null) : [],
       canCancel,
+      canRetry,
+      searchable: manager.searchable === true,
+      view: listViewOf(query),
+      counts,
+      prevCursor: page.prevCursor ?? null,
+      nextCursor: page.nextCursor,
+      metricsHtml: metrics,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
       idlePollIntervalMs: this.#options.idlePollIntervalMs,
-      staleAfterMs: this.#manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
-      pageSize: this.#options.pageSize,
+      staleAfterMs: manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+      pageSize: query.limit ?? this.#options.pageSize,
       tasks: page.tasks.map(toTaskSummary),
       fleet,
       now: Date.now(),
@@ -107,18 +102,49 @@ export class TaskUi<Req> {
 
   /** `GET status/`: a page of tasks as JSON, or a bodiless 304 when the client's copy is current. */
   async status(req: UiRequest<Req>): Promise<UiResponse> {
-    await this.#authorize(req, 'view');
+    await this.#guard.authorize(req, 'view');
     const query = parseStatusQuery(req.query, this.#options.pageSize);
     const { body, etag } = await this.#statusCache.get(JSON.stringify(query), async () => {
-      const text = JSON.stringify(toStatusJson(await this.#manager.listTasks(query)));
+      const [page, counts] = await Promise.all([this.#manager.listTasks(query), this.#counts(query)]);
+      const text = JSON.stringify(toStatusJson(page, counts));
       return { body: text, etag: etagFor(text) };
     });
     return this.#conditionalJson(req, body, etag);
   }
 
+  /** Counts for the tabs within the query's filters (not its status), or null when the manager cannot count. */
+  #counts(query: ListTasksOptions): Promise<StatusCountsJson | null> {
+    const manager = this.#manager;
+    if (!manager.countTasks) return Promise.resolve(null);
+    const filters: CountTasksOptions = {};
+    if (query.affected !== undefined) filters.affected = query.affected;
+    if (query.search !== undefined) filters.search = query.search;
+    return this.#countsCache.get(JSON.stringify(filters), () => manager.countTasks?.(filters) ?? Promise.resolve(null));
+  }
+
+  /** `GET metrics/`: per kind, the last hour and day; 404 when the manager has no metrics. */
+  async metrics(req: UiRequest<Req>): Promise<UiResponse> {
+    await this.#guard.authorize(req, 'view');
+    if (!this.#manager.metrics) throw new TaskRouterHttpError(404, 'NO_METRICS', 'This task manager reports no metrics.');
+    return this.#cacheableJson(req, JSON.stringify(await this.#manager.metrics()));
+  }
+
+  /**
+   * `GET fragment/?affected=order:42`: the tasks that touched one object, as a small HTML
+   * fragment for a host's own page (no script, no style: it follows the page's CSP).
+   */
+  async fragment(req: UiRequest<Req>): Promise<UiResponse> {
+    await this.#guard.authorize(req, 'view');
+    const query = parseStatusQuery(req.query, 10);
+    if (query.affected === undefined) throw new TaskRouterHttpError(400, 'INVALID_QUERY', 'Name the object, as "affected=order:42".');
+    const page = await this.#manager.listTasks(query);
+    const html = renderAffectedFragment(normaliseBasePath(req.baseUrl), query.affected, page.tasks.map(toTaskSummary), Date.now());
+    return { status: 200, headers: { ...htmlHeaders(createNonce()), 'Cache-Control': 'no-store' }, body: html };
+  }
+
   /** `GET fleet/`: who holds the unfinished tasks and how many wait; 404 when the manager cannot tell. */
   async fleet(req: UiRequest<Req>): Promise<UiResponse> {
-    await this.#authorize(req, 'view');
+    await this.#guard.authorize(req, 'view');
     const report = await this.#fleetJson();
     if (!report) throw new TaskRouterHttpError(404, 'NO_FLEET', 'This task manager reports no fleet.');
     const body = JSON.stringify(report);
@@ -135,7 +161,7 @@ export class TaskUi<Req> {
     if (offered.length === 0) {
       throw new TaskRouterHttpError(403, 'RUN_DISABLED', 'This page starts no tasks: the router offers no kinds (its kinds option).');
     }
-    await this.#guardWrite(req, 'run');
+    await this.#guard.guardWrite(req, 'run');
     const body = await this.#readBody(req);
     let kind: string | undefined;
     if (body !== undefined) {
@@ -171,26 +197,29 @@ export class TaskUi<Req> {
   /** `GET :id/`: one task, as the detail view for browsers and as JSON otherwise. */
   async detail(req: UiRequest<Req>): Promise<UiResponse> {
     const id = this.#taskId(req);
-    await this.#authorize(req, 'view', id);
-    const record = await this.#manager.getTask(id);
+    await this.#guard.authorize(req, 'view', id);
+    const [record, keys] = await Promise.all([this.#manager.getTask(id), this.#manager.affectedKeysOf?.(id) ?? []]);
     if (!record) throw new TaskRouterHttpError(404, 'TASK_NOT_FOUND', 'No task with that id.');
-    const task = toTaskDetail(record);
+    const task = toTaskDetail(record, keys);
     if (!req.wantsHtml) {
       const response = this.#cacheableJson(req, JSON.stringify(task));
       response.headers.Vary = 'Accept';
       return response;
     }
-    const canCancel = await this.#mayShow(req, 'cancel', id);
+    const canCancel = await this.#guard.mayShow(req, 'cancel', id);
+    const canRetry = typeof this.#manager.retry === 'function' && await this.#guard.mayShow(req, 'retry', id);
     const basePath = normaliseBasePath(req.baseUrl);
     const nonce = createNonce();
     const headers = { ...htmlHeaders(nonce), Vary: 'Accept' };
-    const csrf = canCancel ? this.#csrfSetup(req, basePath, headers) : null;
+    const csrf = canCancel || canRetry ? this.#guard.csrfSetup(req, basePath, headers) : null;
     const html = renderTaskDetail({
       nonce,
       basePath,
       listTitle: this.#options.title,
       task,
       canCancel,
+      canRetry,
+      searchable: this.#manager.searchable === true,
       csrf,
       pollIntervalMs: this.#options.pollIntervalMs,
       staleAfterMs: this.#manager.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
@@ -203,11 +232,24 @@ export class TaskUi<Req> {
   /** `POST :id/cancel/`: asks the manager to cancel; 202 once accepted. */
   async cancel(req: UiRequest<Req>): Promise<UiResponse> {
     const id = this.#taskId(req);
-    await this.#guardWrite(req, 'cancel', id);
+    await this.#guard.guardWrite(req, 'cancel', id);
     const user = this.#options.getUser ? await this.#options.getUser(req.raw) : undefined;
     const result = await this.#manager.cancel(id, user === undefined ? {} : { user });
     const payload: CancelResponseJson = { id: result.id, status: result.status };
     return { status: 202, headers: jsonHeaders(), body: JSON.stringify(payload) };
+  }
+
+  /** `POST :id/retry/`: retries a FAILED or CANCELLED task as a new one; 201 with the new task. */
+  async retry(req: UiRequest<Req>): Promise<UiResponse> {
+    const id = this.#taskId(req);
+    const retry = this.#manager.retry?.bind(this.#manager);
+    if (!retry) throw new TaskRouterHttpError(404, 'NOT_FOUND', 'This task manager does not retry tasks.');
+    await this.#guard.guardWrite(req, 'retry', id);
+    const user = this.#options.getUser ? await this.#options.getUser(req.raw) : undefined;
+    const launched = await retry(id, user === undefined ? {} : { user });
+    const payload: RetryResponseJson = { id: launched.id, label: launched.label, status: 'PENDING', retry_of: id };
+    const headers = { ...jsonHeaders(), Location: taskUrl(normaliseBasePath(req.baseUrl), launched.id) };
+    return { status: 201, headers, body: JSON.stringify(payload) };
   }
 
   /** 404 for a path under the mount point that names nothing. */
@@ -269,93 +311,4 @@ export class TaskUi<Req> {
     }
     return req.readJsonBody();
   }
-
-  /** The host's login URL for this request, when it gives one a Location header can carry. */
-  #loginUrl(req: UiRequest<Req>): string | undefined {
-    const loginUrl = this.#options.loginUrl;
-    if (!loginUrl) return undefined;
-    try {
-      const url: unknown = loginUrl(req.raw);
-      // eslint-disable-next-line no-control-regex -- a header value must carry no control character
-      if (typeof url === 'string' && url !== '' && !/[\u0000-\u001f\u007f]/.test(url)) return url;
-      if (url !== undefined) this.#log(new Error(`loginUrl returned ${JSON.stringify(url)}, which is no URL a redirect can carry`));
-    } catch (error) {
-      this.#log(error);
-    }
-    return undefined;
-  }
-
-  async #authorize(req: UiRequest<Req>, action: TaskRouterAction, taskId?: string): Promise<void> {
-    const authorize = this.#options.authorize;
-    if (!authorize) return;
-    const verdict = await authorize(req.raw, action, taskId === undefined ? { purpose: 'request' } : { purpose: 'request', taskId });
-    if (verdict === true) return;
-    if (verdict === 'unauthenticated') {
-      const login = req.wantsHtml && (req.method === 'GET' || req.method === 'HEAD') ? this.#loginUrl(req) : undefined;
-      if (login !== undefined) throw new TaskRouterHttpError(303, 'UNAUTHENTICATED', 'Sign in to use this page.', { Location: login });
-      throw new TaskRouterHttpError(401, 'UNAUTHENTICATED', 'Sign in to use this page.');
-    }
-    // Anything but an explicit true refuses: a callback that forgot to return must not open the door.
-    throw new TaskRouterHttpError(403, 'FORBIDDEN', 'You may not do this.');
-  }
-
-  /** Whether the page should show a control; a refusal only hides it, so errors count as refusals. */
-  async #mayShow(req: UiRequest<Req>, action: 'run' | 'cancel', taskId?: string): Promise<boolean> {
-    if (this.#options.readOnly) return false;
-    const authorize = this.#options.authorize;
-    if (!authorize) return true;
-    const context = taskId === undefined ? { purpose: 'render' as const } : { purpose: 'render' as const, taskId };
-    try {
-      return (await authorize(req.raw, action, context)) === true;
-    } catch (error) {
-      this.#log(error);
-      return false;
-    }
-  }
-
-  async #guardWrite(req: UiRequest<Req>, action: 'run' | 'cancel', taskId?: string): Promise<void> {
-    if (this.#options.readOnly) {
-      throw new TaskRouterHttpError(403, 'READ_ONLY', 'This task page is read-only.');
-    }
-    if (!sameSite(req.header('origin'), req.header('sec-fetch-site'), req.header('host'), this.#options.trustedOrigins)) {
-      throw new TaskRouterHttpError(403, 'CROSS_ORIGIN', 'This request comes from another site.');
-    }
-    await this.#authorize(req, action, taskId);
-    const csrf = this.#options.csrf;
-    if (!csrf) return;
-    const cookie = readCookie(req.header('cookie'), csrf.cookieName);
-    if (!verifyCsrfPair(cookie, req.header(csrf.headerName), csrf.secret)) {
-      throw new TaskRouterHttpError(403, 'CSRF_FAILED', 'Missing or invalid CSRF token; reload the page and try again.');
-    }
-  }
-
-  /** Reuses the client's valid token or issues one, adding its cookie to `headers`. */
-  #csrfSetup(req: UiRequest<Req>, basePath: string, headers: Record<string, string>): CsrfClientSetup | null {
-    const csrf = this.#options.csrf;
-    if (!csrf) return null;
-    const existing = readCookie(req.header('cookie'), csrf.cookieName);
-    // Reusing a valid token keeps other open tabs of the page working.
-    if (isSignedCsrfToken(existing, csrf.secret)) return { headerName: csrf.headerName, token: existing };
-    const token = issueCsrfToken(csrf.secret);
-    headers['Set-Cookie'] = csrfCookie(csrf.cookieName, token, basePath || '/', req.secure);
-    return { headerName: csrf.headerName, token };
-  }
-}
-
-/**
- * Whether a state-changing request comes from the page's own site (or a trusted origin), as the
- * browser tells it: `Origin` naming the request's own host, and `Sec-Fetch-Site` saying
- * `same-origin` (or `none`, typed by the user). A client that sends neither (curl, a server) passes:
- * the CSRF check and `authorize` still apply.
- */
-function sameSite(origin: string | undefined, site: string | undefined, host: string | undefined, trusted: ReadonlySet<string>): boolean {
-  if (origin !== undefined && trusted.has(origin)) return true;
-  if (origin !== undefined) {
-    if (hostOf(origin) !== host) return false;
-  }
-  return site === undefined || site === 'same-origin' || site === 'none';
-}
-
-function hostOf(origin: string): string | null {
-  return URL.canParse(origin) ? new URL(origin).host : null;
 }

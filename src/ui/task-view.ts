@@ -36,6 +36,10 @@ export interface TaskSummaryJson {
   max_attempts: number | null;
   /** While the task waits between attempts: when the next is due ("Retrying in N s"). */
   retry_at: string | null;
+  /** The task this one retries, when an operator retried it. */
+  retry_of: string | null;
+  /** The task that retries this one, once someone did; a task is retried at most once. */
+  retried_as: string | null;
 }
 
 /** One task as `GET :id/` returns it: the summary plus everything the detail view shows. */
@@ -48,13 +52,29 @@ export interface TaskDetailJson extends TaskSummaryJson {
   cancel_requested_by: JsonValue | null;
   /** The error of each failed attempt, oldest first. */
   attempt_errors: { attempt: number; error: string; at: string | null }[];
+  /** Who retried the task, as the manager's `formatUser` rendered them. */
+  retried_by: JsonValue | null;
+  retried_at: string | null;
+  /** When the progress passed each quarter, oldest first. */
+  milestones: { percent: number; message: string | null; at: string; attempt: number }[];
+  /** Whether the task's cleanup ran (its locks and in-memory state are gone). */
+  cleaned_up: boolean;
+  /** The affected objects the task is indexed under (`order:42`), each a link to its history. */
+  affected_keys: string[];
 }
+
+/** Tasks per status, and `ALL`, within the filters of a `GET status/` (the page's tabs). */
+export type StatusCountsJson = Record<TaskStatus | 'ALL', number>;
 
 /** The body of `GET status/`. */
 export interface TaskStatusJson {
   tasks: TaskSummaryJson[];
   /** Pass as `before` to get the next, older page; `null` on the last page. */
   next_cursor: string | null;
+  /** Pass as `after` to get the newer page; `null` on the first page. */
+  prev_cursor: string | null;
+  /** Tasks per status within the filters (a few seconds old at most); `null` when the manager cannot count. */
+  counts: StatusCountsJson | null;
 }
 
 /** The body of a successful `POST run/`. */
@@ -62,6 +82,15 @@ export interface RunResponseJson {
   id: string;
   label: string;
   status: 'PENDING';
+}
+
+/** The body of a successful `POST :id/retry/`: the new task. */
+export interface RetryResponseJson {
+  id: string;
+  label: string;
+  status: 'PENDING';
+  /** The task it retries. */
+  retry_of: string;
 }
 
 /** The body of an accepted `POST :id/cancel/`. */
@@ -121,6 +150,8 @@ export function toTaskSummary(record: TaskRecord): TaskSummaryJson {
     user: record.user ?? null,
     affected: record.affected ?? null,
     ...attemptsOf(record),
+    retry_of: record.retryOf ?? null,
+    retried_as: record.retriedAs ?? null,
   };
 }
 
@@ -155,7 +186,7 @@ function attemptErrorsOf(record: TaskRecord): TaskDetailJson['attempt_errors'] {
  * Shapes a record for `GET :id/`. The task's input is left out on purpose: it may hold data the
  * launcher passed for the handler only, and the detail view has no use for it.
  */
-export function toTaskDetail(record: TaskRecord): TaskDetailJson {
+export function toTaskDetail(record: TaskRecord, affectedKeys: readonly string[] = []): TaskDetailJson {
   return {
     ...toTaskSummary(record),
     kind: record.taskName ?? null,
@@ -164,12 +195,31 @@ export function toTaskDetail(record: TaskRecord): TaskDetailJson {
     failed_at: isoOrNull(record.failedAt),
     cancel_requested_by: record.cancelRequestedBy ?? null,
     attempt_errors: attemptErrorsOf(record),
+    retried_by: record.retriedBy ?? null,
+    retried_at: isoOrNull(record.retriedAt),
+    milestones: milestonesOf(record),
+    cleaned_up: record.cleanedUp === true,
+    affected_keys: [...affectedKeys],
   };
 }
 
+/** A record's milestones as the timeline lists them; anything but such a list reads as none. */
+function milestonesOf(record: TaskRecord): TaskDetailJson['milestones'] {
+  const given: unknown = record.milestones;
+  if (!Array.isArray(given)) return [];
+  const list: TaskDetailJson['milestones'] = [];
+  for (const entry of given as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { percent, message, at, attempt } = entry as Record<string, unknown>;
+    if (typeof percent !== 'number' || typeof at !== 'string') continue;
+    list.push({ percent, message: typeof message === 'string' ? message : null, at, attempt: wholeNumber(attempt) ?? 1 });
+  }
+  return list;
+}
+
 /** Shapes a page of records for `GET status/`. */
-export function toStatusJson(page: TaskPage): TaskStatusJson {
-  return { tasks: page.tasks.map(toTaskSummary), next_cursor: page.nextCursor ?? null };
+export function toStatusJson(page: TaskPage, counts: StatusCountsJson | null = null): TaskStatusJson {
+  return { tasks: page.tasks.map(toTaskSummary), next_cursor: page.nextCursor ?? null, prev_cursor: page.prevCursor ?? null, counts };
 }
 
 /** One instance in `GET fleet/`. */

@@ -50,7 +50,7 @@ function typedRecord(fields: Partial<TaskRecord>): TaskRecord {
     affected: null, input: { file: 'orders.csv', columns: ['id', 'total'], strict: true }, result: null, error: null,
     cleanedUp: false, createdAt: at(0), startedAt: null, updatedAt: at(0), completedAt: null, failedAt: null,
     duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
-        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, ...fields,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, milestones: null, ...fields,
   };
 }
 

@@ -131,7 +131,7 @@ for (const engine of engines) {
         id: newTaskId(), taskName: 'edit', label: `Left ${status}`, status, message: null, progress: null, user: null, affected: null,
         input: null, result: null, error: null, cleanedUp: false, createdAt: at, startedAt: null, updatedAt: at, completedAt: null,
         failedAt: null, duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
-        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, milestones: null,
       } satisfies TaskRecord);
       const running = legacy('RUNNING');
       const pending = legacy('PENDING');

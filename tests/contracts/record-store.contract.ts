@@ -10,7 +10,7 @@ export function pendingRecord(fields: Partial<TaskRecord> = {}, at = new Date())
     progress: null, user: 'ann', affected: 'order:42', input: { since: '2026-01-01', ids: [1, 2] }, result: null,
     error: null, cleanedUp: false, createdAt: at, startedAt: null, updatedAt: at, completedAt: null, failedAt: null,
     duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
-        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, ...fields,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, milestones: null, ...fields,
   };
 }
 

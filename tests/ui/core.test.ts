@@ -18,7 +18,7 @@ function record(patch: Partial<TaskRecord>): TaskRecord {
     user: null, affected: null, input: null, result: null, error: null, cleanedUp: false,
     createdAt: new Date('2026-03-30T14:22:01.000Z'), startedAt: null, updatedAt: null, completedAt: null,
     failedAt: null, duration: null, owner: null, heartbeatAt: null, cancelRequestedAt: null, cancelRequestedBy: null, attempt: null, maxAttempts: null, retryAt: null, attemptErrors: null,
-        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, ...patch,
+        retryOf: null, retriedAs: null, retriedBy: null, retriedAt: null, milestones: null, ...patch,
   };
 }
 
@@ -114,6 +114,7 @@ describe('JSON shaping', () => {
       created_at: '2026-03-30T14:22:01.000Z', started_at: '2026-03-30T14:22:02.000Z',
       completed_at: '2026-03-30T14:22:08.250Z', progress: null, message: 'The brass polish ran out',
       owner: null, heartbeat_at: null, cancel_requested_at: null, user: null, affected: null, attempt: null, max_attempts: null, retry_at: null,
+      retry_of: null, retried_as: null,
     });
   });
 

@@ -222,7 +222,7 @@ describe('GET / (the page)', () => {
     expect(res.status).toBe(200);
     expect(res.text).not.toContain('id="sh-run"');
     expect(res.text).toContain('class="sh-cancel"');
-    expect(seen).toEqual(['view:request', 'run:render', 'cancel:render']);
+    expect(seen).toEqual(['view:request', 'run:render', 'cancel:render', 'retry:render']);
     tasks.release(running.id);
   });
 

@@ -43,7 +43,7 @@ describe('POST /run/', () => {
     const res = await runViaHttp(app, {});
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: { code: 'KIND_REQUIRED', message: 'Name the kind to run, as {"kind": "..."}: one of quick, broken.' } });
-    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
+    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null, prevCursor: null });
   });
 
   it('starts nothing when the router offers no kinds: no run bar, and POST run/ answers 403 RUN_DISABLED', async () => {
@@ -55,7 +55,7 @@ describe('POST /run/', () => {
       expect(res.status).toBe(403);
       expect(res.body).toEqual({ error: { code: 'RUN_DISABLED', message: 'This page starts no tasks: the router offers no kinds (its kinds option).' } });
     }
-    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
+    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null, prevCursor: null });
   });
 
   it('refuses an unknown kind, and a defined kind that is not offered, with 400', async () => {
@@ -66,7 +66,7 @@ describe('POST /run/', () => {
     const notOffered = await runViaHttp(app, { kind: 'hold' });
     expect(notOffered.status).toBe(400);
     expect(notOffered.body.error.code).toBe('UNKNOWN_KIND');
-    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
+    expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null, prevCursor: null });
   });
 
   it('answers 400 when an offered kind is not defined by the manager, without listing defined kinds', async () => {
@@ -148,7 +148,7 @@ describe('POST /run/', () => {
       const res = await request(hostApp(manager)).post('/tasks/run/').send({ kind: 'quick' });
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('CSRF_FAILED');
-      expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null });
+      expect(await manager.listTasks()).toEqual({ tasks: [], nextCursor: null, prevCursor: null });
     });
 
     it('refuses a header without the cookie, and a cookie without the header', async () => {

@@ -20,7 +20,9 @@ describe('GET /status/', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.body).toEqual({ tasks: [], next_cursor: null });
+    expect(res.body).toEqual({
+      tasks: [], next_cursor: null, prev_cursor: null, counts: { ALL: 0, PENDING: 0, RUNNING: 0, DONE: 0, FAILED: 0, CANCELLED: 0 },
+    });
   });
 
   it('lists tasks newest first in the documented shape, with ISO 8601 UTC timestamps', async () => {

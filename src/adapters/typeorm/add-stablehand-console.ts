@@ -2,11 +2,11 @@ import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { addTaskColumns, dropTaskColumns } from './column-migration.js';
 import { StablehandTaskKey } from './task-record-entity.js';
 
-const COLUMNS = ['retry_of', 'retried_as', 'retried_by', 'retried_at'] as const;
+const COLUMNS = ['retry_of', 'retried_as', 'retried_by', 'retried_at', 'milestones'] as const;
 
 /**
  * What the operator's console needs: the index table (`stablehand_task_key`, the affected objects
- * and search words each task is found by) and the retry links and audit of the bundled task table.
+ * and search words each task is found by) the retry links and audit of the bundled task table, and its progress milestones.
  * Hosts with their own record entity run it too, for the index table; columns are added only to a
  * bundled table that lacks them.
  */

@@ -185,7 +185,7 @@ function checkRequired(metadata: EntityMetadata, columns: Map<RecordKey, MappedC
   // result) a JSON or text column; the progress a number, JSON or text column.
   const needs: readonly (readonly [RecordKey, readonly ColumnKind[], string])[] = [
     ...(['taskName', 'label', 'status', 'message', 'error', 'retryOf', 'retriedAs'] as const).map((key) => [key, ['text'], 'a text'] as const),
-    ...(['user', 'affected', 'input', 'result', 'cancelRequestedBy', 'attemptErrors', 'retriedBy'] as const).map((key) => [key, ['json', 'text'], 'a JSON or text'] as const),
+    ...(['user', 'affected', 'input', 'result', 'cancelRequestedBy', 'attemptErrors', 'retriedBy', 'milestones'] as const).map((key) => [key, ['json', 'text'], 'a JSON or text'] as const),
     ['progress', ['number', 'json', 'text'], 'a number, JSON or text'],
   ];
   for (const [key, kinds, what] of needs) {

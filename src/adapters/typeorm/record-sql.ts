@@ -81,6 +81,7 @@ export class RecordSql {
   readonly driver: Driver;
   private readonly insertKeys: RecordKey[];
   private readonly createColumns: MappedColumn[];
+  private readonly retryColumns: MappedColumn[] | null;
   private readonly keyBits: Readonly<Record<string, number>>;
   private readonly texts = new Map<string, string>();
   private readonly selectList: string;
@@ -97,6 +98,8 @@ export class RecordSql {
     // A new record is PENDING with nothing else yet; the other columns keep their defaults (NULL),
     // which spares encoding and binding eight parameters per row on the hot path.
     this.createColumns = this.insertKeys.filter((key) => CREATE_KEYS.has(key)).map((key) => this.col(key));
+    // A record made by retry() also names the task it retries: a shape of its own, so launches bind no more.
+    this.retryColumns = this.has('retryOf') ? [...this.createColumns, this.col('retryOf')] : null;
     this.selectList = this.insertKeys.map((key) => `${this.col(key).sql} AS ${this.driver.escape(key)}`).join(', ');
     this.id = this.col('id').sql;
     this.status = this.col('status').sql;
@@ -130,9 +133,10 @@ export class RecordSql {
   insert(records: readonly TaskRecord[], offset = 0, count = records.length): SqlStatement {
     // A launch's record is PENDING and not cleaned up: those two are written as constants, which
     // spares binding them per row. Other records (a store used directly) bind every column.
-    const fixed = this.createConstants !== null && startsFresh(records, offset, count) ? this.createConstants : null;
-    const columns = fixed ? fixed.bound : this.createColumns;
-    const sql = this.text(`insert:${fixed ? 'fresh' : 'any'}:${count}`, () => {
+    const retries = this.retryColumns !== null && namesRetried(records, offset, count) ? this.retryColumns : null;
+    const fixed = retries === null && this.createConstants !== null && startsFresh(records, offset, count) ? this.createConstants : null;
+    const columns = retries ?? (fixed ? fixed.bound : this.createColumns);
+    const sql = this.text(`insert:${retries ? 'retry' : fixed ? 'fresh' : 'any'}:${count}`, () => {
       const names = [...columns, ...(fixed ? fixed.columns : [])].map((column) => column.sql).join(', ');
       const rows = fixed ? this.rows(count, columns.length, fixed.values) : this.rows(count, columns.length);
       return `INSERT INTO ${this.mapping.table} (${names}) VALUES ${rows}`;
@@ -645,6 +649,12 @@ export class RecordSql {
 function startsFresh(records: readonly TaskRecord[], offset: number, count: number): boolean {
   for (let i = offset; i < offset + count; i++) if (records[i].status !== 'PENDING' || records[i].cleanedUp !== false) return false;
   return true;
+}
+
+/** Whether a record of the window was made by retry(), naming the task it retries. */
+function namesRetried(records: readonly TaskRecord[], offset: number, count: number): boolean {
+  for (let i = offset; i < offset + count; i++) if (records[i].retryOf) return true;
+  return false;
 }
 
 /**

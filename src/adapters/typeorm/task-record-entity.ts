@@ -34,6 +34,7 @@ export interface StablehandTaskRow {
   retriedAs: string | null;
   retriedBy: string | null;
   retriedAt: Date | null;
+  milestones: JsonValue | null;
 }
 
 /** A row of the lock table: one affected object held by one task. */
@@ -90,6 +91,7 @@ export const StablehandTaskRecord = new EntitySchema<StablehandTaskRow>({
     retriedAs: { name: 'retried_as', type: 'varchar', length: 36, nullable: true },
     retriedBy: { name: 'retried_by', type: 'varchar', length: 255, nullable: true },
     retriedAt: { name: 'retried_at', ...timestamp, nullable: true },
+    milestones: { type: 'simple-json', nullable: true },
   },
   indices: [
     // Serves status-filtered pages (status = ? ORDER BY id DESC) without a sort.

@@ -1,0 +1,21 @@
+import { escapeHtml } from './escape.js';
+import { taskUrl } from './page-template.js';
+import { formatMeta, lookOfTask } from './task-format.js';
+import type { TaskSummaryJson } from './task-view.js';
+
+/**
+ * The tasks that touched one object as an HTML fragment a host puts in its own page (an order's
+ * page, say): a list of links to each task's detail view with its status and time, and a link to
+ * every task that touched the object. No script and no style attribute, so it follows the task
+ * page's CSP; its classes are the page's (`sh-…`), for the host to style or not.
+ */
+export function renderAffectedFragment(basePath: string, key: string, tasks: readonly TaskSummaryJson[], now: number): string {
+  const items = tasks.map((task) => {
+    const look = lookOfTask(task);
+    return `<li class="sh-embed-task sh-task--${look.modifier}"><a href="${escapeHtml(taskUrl(basePath, task.id))}">${escapeHtml(task.label)}</a> ` +
+      `<span class="sh-badge sh-badge--${look.modifier}">${look.badge}</span> <span class="sh-meta">${escapeHtml(formatMeta(task, now))}</span></li>`;
+  }).join('');
+  const list = tasks.length > 0 ? `<ul class="sh-embed-tasks">${items}</ul>` : '<p class="sh-embed-empty">No task has touched it yet.</p>';
+  const all = `<a class="sh-embed-all" href="${escapeHtml(`${basePath}/?affected=${encodeURIComponent(key)}`)}">Every task that touched ${escapeHtml(key)}</a>`;
+  return `<section class="sh-embed" aria-label="Tasks for ${escapeHtml(key)}">${list}<p>${all}</p></section>`;
+}
