@@ -358,9 +358,9 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     try {
       return await this.launchTask(kind, old.input ?? undefined, launchOptions, source);
     } catch (error) {
-      // Nothing was launched: the old task may be retried again. A new record that was written
-      // (then ended, as the manager stopped or the queue refused it) names the old task, which
-      // keeps naming it, so that it is retried once.
+      // Nothing was launched: the old task may be retried again. But a new record that was
+      // written (then ended: the manager stopped, or the queue refused it) is its retry, linked
+      // both ways, so that the old task is still retried once.
       if (!source.written) await this.store.linkRetry(id, null, null, null, newId).catch(() => false);
       throw error;
     }

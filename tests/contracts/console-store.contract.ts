@@ -112,6 +112,9 @@ export function consoleStoreContract(fixture: StoreFixture): void {
       expect(await store.linkRetry(failed.id, retry, 'ann', at(9000), null)).toBe(true);
       expect(await store.linkRetry(failed.id, newTaskId(), 'bob', at(9500), null)).toBe(false);
       expect(await store.get(failed.id)).toMatchObject({ retriedAs: retry, retriedBy: 'ann', retriedAt: at(9000) });
+      const retried = pendingRecord({ id: retry, retryOf: failed.id });
+      await store.create(retried);
+      expect(await store.get(retry)).toMatchObject({ retryOf: failed.id, status: 'PENDING' });
       expect(await store.linkRetry(failed.id, null, null, null, retry)).toBe(true);
       expect(await store.get(failed.id)).toMatchObject({ retriedAs: null, retriedBy: null, retriedAt: null, status: 'FAILED' });
     });

@@ -58,7 +58,7 @@ function sharedRecords(kind: ManagerKind): (options?: Options) => Promise<TaskMa
 }
 
 /** A manager, and the index keys its store wrote for a task, read from the store rather than through the manager. */
-async function withStoredKeys(kind: ManagerKind, options: Options = {}): Promise<{ manager: TaskManager; storedKeys(id: string): Promise<string[]> }> {
+async function withStoredKeys(kind: ManagerKind, options: Options = {}): Promise<{ manager: TaskManager; storedKeys: (id: string) => Promise<string[]> }> {
   if (kind === memoryKind) {
     const store = new MemoryRecordStore();
     const { manager } = await make(kind, { ...options, store });

@@ -50,6 +50,12 @@ export class ConsoleSql {
     }
   }
 
+  /** Reads no row of the index table: fails when the table is missing. */
+  schemaProbe(): SqlStatement | null {
+    const k = this.keys;
+    return k && { sql: `SELECT ${k.key}, ${k.taskId} FROM ${k.table} WHERE 1 = 0`, params: [], read: true };
+  }
+
   /** The keys of one task. */
   keysOf(id: string): SqlStatement {
     const k = this.keyTable();

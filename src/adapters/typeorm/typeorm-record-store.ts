@@ -94,12 +94,33 @@ export class TypeOrmRecordStore implements RecordStore {
     this.consoleInstance = new ConsoleSql(this.sqlInstance, keyTable(dataSource));
     this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
     this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.consoleInstance, this.options.logger ?? console);
+    await this.checkSchema();
     const sql = this.sqlInstance;
     const executor = this.executorInstance;
     this.reads = new ReadBatcher(async (ids) => {
       const { sql: text, params } = sql.selectByIds(ids);
       return sql.decodeAll(await executor.read(text, params));
     }, INSERT_CHUNK_SIZES[0]);
+  }
+
+  /**
+   * Reads no row, naming every column and table the store will use, so that a database a
+   * version's migration has not reached yet fails at `start()` with what to do, not at the first
+   * write or page read.
+   */
+  private async checkSchema(): Promise<void> {
+    const probes = [this.sql.schemaProbe(), this.console.schemaProbe()];
+    for (const probe of probes) {
+      if (!probe) continue;
+      try {
+        await this.executor.read(probe.sql, probe.params);
+      } catch (error) {
+        throw new ConfigurationError(
+          `The task tables cannot be read as this version of stablehand expects (${errorMessage(error)}). ` +
+          'Run stablehandMigrations, which add what each version needs (this one: AddStablehandConsole1766000000000), or check the fieldMap.',
+        );
+      }
+    }
   }
 
   async close(): Promise<void> {
