@@ -38,8 +38,10 @@ export const BENCH_KINDS: readonly BenchKind[] = [
   { name: 'nightly-report', label: 'Building report', share: 0.02, medianS: 45, failRate: 0.08 },
 ];
 
-/** How many distinct orders and customers the affected keys spread over. */
-export const ORDERS = 200_000;
+/** How many distinct orders the affected keys of `records` records spread over: about 4 tasks an order. */
+export function ordersFor(records: number): number {
+  return Math.max(100, Math.round(records / 5));
+}
 const CUSTOMERS = 20_000;
 const WAREHOUSES = 12;
 const SKUS = 50_000;
@@ -118,6 +120,7 @@ export function seedRecords(options: SeedOptions): SeedResult {
   const insertKey = db.prepare('INSERT INTO stablehand_task_key (index_key, task_id) VALUES (?, ?)');
 
   const n = options.records;
+  const orders = ordersFor(n);
   const from = options.endMs - options.spanMs;
   const step = options.spanMs / n;
   let keys = 0;
@@ -142,7 +145,7 @@ export function seedRecords(options: SeedOptions): SeedResult {
     switch (kind.name) {
       case 'import-orders': {
         const source = pick(SOURCES);
-        affected.push(`order:${int(ORDERS)}`, `customer:${int(CUSTOMERS)}`);
+        affected.push(`order:${int(orders)}`, `customer:${int(CUSTOMERS)}`);
         if (random() < 0.3) affected.push(`warehouse:${int(WAREHOUSES)}`);
         if (random() < 0.5) label = `Import of ${pick(MONTHS)} orders from ${source}`;
         input = `{"source":"${source}"}`;
@@ -151,7 +154,7 @@ export function seedRecords(options: SeedOptions): SeedResult {
       }
       case 'send-invoice': {
         const invoice = 100_000 + i;
-        affected.push(`order:${int(ORDERS)}`, `customer:${int(CUSTOMERS)}`);
+        affected.push(`order:${int(orders)}`, `customer:${int(CUSTOMERS)}`);
         if (random() < 0.5) affected.push(`invoice:${invoice}`);
         if (random() < 0.2) label = `Invoice ${invoice} to customer ${int(CUSTOMERS)}`;
         input = `{"invoice":${invoice}}`;

@@ -149,6 +149,8 @@ describeBrowser('the operator\'s console in headless Chromium', () => {
 
   async function openPage(path: string): Promise<Page> {
     page = await context.newPage();
+    // Generous, yet well inside the test's own timeout, so a wait that fails says which it was.
+    page.setDefaultTimeout(10_000);
     problems = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {
