@@ -11,10 +11,24 @@ export const ROUTINE_LABELS = [
   'Refilling the water troughs',
 ] as const;
 
-/** One of {@link ROUTINE_LABELS}, at random: the label of each routine run. */
-export function pickRoutineLabel(): string {
-  return pick(ROUTINE_LABELS);
+/** The ponies a routine can be for: each run is indexed under its pony (`pony:Clover`). */
+export const PONIES = ['Clover', 'Biscuit', 'Pepper', 'Juniper', 'Maple'] as const;
+
+/** One of {@link ROUTINE_LABELS}, at random, for the run's pony: the label of each routine run. */
+export function pickRoutineLabel(input?: unknown): string {
+  const pony = (input as { pony?: unknown } | undefined)?.pony;
+  return typeof pony === 'string' ? `${pick(ROUTINE_LABELS)} for ${pony}` : pick(ROUTINE_LABELS);
 }
+
+/**
+ * The page's Start button: a choice of pony, and each run indexed under it, so the page lists
+ * every routine a pony had (`?affected=pony:Clover`) and each detail view links there.
+ */
+export const ROUTINE_KIND = {
+  kind: 'stable-routine',
+  fields: { pony: { type: 'enum', label: 'Pony', options: PONIES, required: true } },
+  affected: (input: unknown) => `pony:${String((input as { pony?: unknown } | undefined)?.pony)}`,
+} as const;
 
 /** The demo's words for the task page, as the Stable Routines spec gives them. */
 export const STABLE_ROUTINES_TEXTS = {

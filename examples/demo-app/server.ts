@@ -9,7 +9,7 @@ import express from 'express';
 import { createTaskRouter } from 'stablehand';
 import type { DemoUser } from './app-task-manager.js';
 import { homePage, taskPageLayout } from './layout.js';
-import { STABLE_ROUTINES_TEXTS } from './routines.js';
+import { ROUTINE_KIND, STABLE_ROUTINES_TEXTS } from './routines.js';
 import { demoManager, demoRunner, openDemoDatabase } from './setup.js';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -30,8 +30,8 @@ app.get('/', (_req, res) => {
 });
 app.use('/tasks', createTaskRouter(manager, {
   ...STABLE_ROUTINES_TEXTS,
-  // The routines the page's Start button may run (the router offers none unless told).
-  kinds: manager.kinds,
+  // The routine the page's Start button runs, for a chosen pony (the router offers none unless told).
+  kinds: [ROUTINE_KIND],
   getUser: (req): DemoUser => ({ name: 'Stable visitor', address: req.ip }),
   layout: taskPageLayout,
 }));

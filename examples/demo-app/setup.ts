@@ -19,10 +19,27 @@ export async function openDemoDatabase(): Promise<{ dataSource: DataSource; desc
     ? new DataSource({ type: 'postgres', url, schema: 'stablehand_demo', entities: stablehandEntities, migrations: stablehandMigrations })
     : new DataSource({ type: 'better-sqlite3', database: file, enableWAL: true, entities: stablehandEntities, migrations: stablehandMigrations });
   await dataSource.initialize();
-  if (url) await dataSource.query('CREATE SCHEMA IF NOT EXISTS "stablehand_demo"');
   // Tables come from the shipped migrations, as in a host app; never from synchronize.
-  await dataSource.runMigrations();
+  if (url) await migrateAlone(dataSource);
+  else await dataSource.runMigrations();
   return { dataSource, description: url ? `PostgreSQL ${new URL(url).host}, schema stablehand_demo` : file };
+}
+
+/**
+ * Runs the migrations holding a PostgreSQL advisory lock, so that the cluster's processes, which
+ * all start at once, migrate one after the other instead of racing to create the same tables.
+ */
+async function migrateAlone(dataSource: DataSource): Promise<void> {
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock(72010)');
+    await dataSource.query('CREATE SCHEMA IF NOT EXISTS "stablehand_demo"');
+    await dataSource.runMigrations();
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock(72010)').catch(() => undefined);
+    await lock.release();
+  }
 }
 
 /** The BullMQ runner when REDIS_URL is set (the cluster mode); none otherwise (tasks run in process). */

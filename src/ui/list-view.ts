@@ -16,6 +16,8 @@ export interface ListView {
   affected?: string;
   before?: string;
   after?: string;
+  /** A page size asked in the URL, other than the router's `pageSize`. */
+  limit?: number;
 }
 
 /** The tabs, in order, with their labels. */
@@ -28,8 +30,8 @@ export const STATUS_TABS: readonly { status: TaskStatus | 'ALL'; label: string }
   { status: 'CANCELLED', label: 'Cancelled' },
 ];
 
-/** The view of a checked page query. */
-export function listViewOf(query: ListTasksOptions): ListView {
+/** The view of a checked page query; `pageSize` is the router's, which the URL need not repeat. */
+export function listViewOf(query: ListTasksOptions, pageSize: number): ListView {
   const view: ListView = {};
   const given = query.status;
   const statuses: readonly TaskStatus[] = given === undefined ? [] : typeof given === 'string' ? [given] : given;
@@ -39,12 +41,13 @@ export function listViewOf(query: ListTasksOptions): ListView {
   if (query.affected !== undefined) view.affected = query.affected;
   if (query.before !== undefined) view.before = query.before;
   if (query.after !== undefined) view.after = query.after;
+  if (query.limit !== undefined && query.limit !== pageSize) view.limit = query.limit;
   return view;
 }
 
 /** Whether the view is the plain first page of every task (where a started task shows up at once). */
 export function isFirstPageOfAll(view: ListView): boolean {
-  return Object.keys(view).length === 0;
+  return Object.keys(view).every((key) => key === 'limit');
 }
 
 /** The query string of a view (with a leading `?`, or empty), in a fixed parameter order. */
@@ -56,6 +59,7 @@ export function viewQuery(view: ListView): string {
   if (view.affected !== undefined) params.set('affected', view.affected);
   if (view.before !== undefined) params.set('before', view.before);
   if (view.after !== undefined) params.set('after', view.after);
+  if (view.limit !== undefined) params.set('limit', String(view.limit));
   const text = params.toString();
   return text ? `?${text}` : '';
 }

@@ -226,7 +226,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     mode: 'list',
     base: model.basePath,
     // Polls keep the page's own filters and cursor: a filtered or older page stays live too.
-    statusUrl: `${model.basePath}/status/${viewQuery(view) || '?'}${viewQuery(view) ? '&' : ''}limit=${model.pageSize}`,
+    statusUrl: `${model.basePath}/status/${viewQuery({ ...view, limit: model.pageSize })}`,
     // A task started here shows at once only where it belongs: the first page of every task.
     showStarted: isFirstPageOfAll(view),
     runUrl: `${model.basePath}/run/`,

@@ -19,6 +19,11 @@ export interface TaskRouterKind {
   input?: JsonValue;
   /** A small form: the input is an object of these fields, each checked before the launch. */
   fields?: Readonly<Record<string, TaskRouterField>>;
+  /**
+   * The objects a run started from the page works on, from its checked input (an order id field
+   * → `order:42`): passed to `launch()` as `affected`, so the run is found in that object's history.
+   */
+  affected?: (input: JsonValue | undefined) => unknown;
 }
 
 /** A kind of the page as the router uses it. */
@@ -26,6 +31,7 @@ export interface OfferedKind {
   kind: string;
   input: JsonValue | undefined;
   fields: readonly (readonly [string, TaskRouterField])[] | null;
+  affected: ((input: JsonValue | undefined) => unknown) | null;
 }
 
 const FIELD_TYPES: ReadonlySet<string> = new Set(['string', 'number', 'boolean', 'enum']);
@@ -33,14 +39,16 @@ const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 /** Checks one entry of the `kinds` option; `fail` throws the router's configuration error. */
 export function resolveOfferedKind(value: unknown, fail: (message: string) => never): OfferedKind {
-  if (typeof value === 'string' && value !== '') return { kind: value, input: undefined, fields: null };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('kinds must contain kind names or { kind, input?, fields? } objects.');
-  const { kind, input, fields } = value as Partial<TaskRouterKind>;
-  const extra = Object.keys(value).find((key) => key !== 'kind' && key !== 'input' && key !== 'fields');
-  if (extra !== undefined) fail(`kinds: unknown key "${extra}"; the keys are kind, input and fields.`);
+  if (typeof value === 'string' && value !== '') return { kind: value, input: undefined, fields: null, affected: null };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('kinds must contain kind names or { kind, input?, fields?, affected? } objects.');
+  const { kind, input, fields, affected } = value as Partial<TaskRouterKind>;
+  const extra = Object.keys(value).find((key) => !['kind', 'input', 'fields', 'affected'].includes(key));
+  if (extra !== undefined) fail(`kinds: unknown key "${extra}"; the keys are kind, input, fields and affected.`);
   if (typeof kind !== 'string' || kind === '') fail('kinds: each entry needs a non-empty "kind".');
   if (input !== undefined && fields !== undefined) fail(`kinds: "${kind}" has both a fixed input and fields; give one.`);
-  if (fields === undefined) return { kind, input, fields: null };
+  if (affected !== undefined && typeof affected !== 'function') fail(`kinds: "affected" of "${kind}" must be a function of the input.`);
+  const affectedOf = affected ?? null;
+  if (fields === undefined) return { kind, input, fields: null, affected: affectedOf };
   const givenFields: unknown = fields;
   if (givenFields === null || typeof givenFields !== 'object' || Array.isArray(givenFields)) fail(`kinds: the fields of "${kind}" must be an object of fields.`);
   const resolved: (readonly [string, TaskRouterField])[] = [];
@@ -56,7 +64,7 @@ export function resolveOfferedKind(value: unknown, fail: (message: string) => ne
     }
     resolved.push([name, field]);
   }
-  return { kind, input: undefined, fields: resolved };
+  return { kind, input: undefined, fields: resolved, affected: affectedOf };
 }
 
 /**

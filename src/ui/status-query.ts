@@ -84,11 +84,11 @@ export function parseStatusQuery(query: Readonly<Record<string, unknown>>, defau
   }
   const search = single(query, 'q');
   if (search !== undefined && search.trim() !== '') {
-    if (search.length > MAX_SEARCH_LENGTH) invalid(`"q" must be at most ${MAX_SEARCH_LENGTH} characters.`);
+    if (search.trim().length > MAX_SEARCH_LENGTH) invalid(`"q" must be at most ${MAX_SEARCH_LENGTH} characters.`);
     checked('q', () => parseSearch(search));
     request.search = search;
   }
   const affected = single(query, 'affected');
-  if (affected !== undefined && affected !== '') request.affected = checked('affected', () => parseAffectedKey(affected));
+  if (affected !== undefined && affected.trim() !== '') request.affected = checked('affected', () => parseAffectedKey(affected));
   return request;
 }

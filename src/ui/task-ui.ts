@@ -82,7 +82,7 @@ export class TaskUi<Req> {
       canCancel,
       canRetry,
       searchable: manager.searchable === true,
-      view: listViewOf(query),
+      view: listViewOf(query, this.#options.pageSize),
       counts,
       prevCursor: page.prevCursor ?? null,
       nextCursor: page.nextCursor,
@@ -188,7 +188,8 @@ export class TaskUi<Req> {
     const spec = this.#options.offered.get(kind);
     const input = spec ? runInput(spec, (body as Record<string, unknown> | undefined)?.input) : undefined;
     const user = this.#options.getUser ? await this.#options.getUser(req.raw) : undefined;
-    const launched = await this.#manager.launch(kind, input, user === undefined ? {} : { user });
+    const affected = spec?.affected ? spec.affected(input) : undefined;
+    const launched = await this.#manager.launch(kind, input, { ...(user === undefined ? {} : { user }), ...(affected === undefined ? {} : { affected }) });
     const payload: RunResponseJson = { id: launched.id, label: launched.label, status: 'PENDING' };
     const headers = { ...jsonHeaders(), Location: taskUrl(normaliseBasePath(req.baseUrl), launched.id) };
     return { status: 201, headers, body: JSON.stringify(payload) };

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
@@ -16,6 +16,11 @@ if (!chromiumPath) {
 }
 const describeBrowser = chromiumPath ? describe : describe.skip;
 
+/** A host model: `launch(..., { affected: new Order(42) })` is indexed as `order:42`. */
+class Order {
+  constructor(readonly id: number) {}
+}
+
 describeBrowser('the task page under axe-core', () => {
   let server: Server;
   let origin: string;
@@ -23,8 +28,8 @@ describeBrowser('the task page under axe-core', () => {
   // One slot, so a second held task provably waits as PENDING behind the running one.
   let manager: TaskManager;
   let tasks: ControlledTasks;
-  const ids: Record<'done' | 'failed' | 'cancelled' | 'running' | 'pending', string> = {
-    done: '', failed: '', cancelled: '', running: '', pending: '',
+  const ids: Record<'done' | 'failed' | 'cancelled' | 'retried' | 'retry' | 'running' | 'pending', string> = {
+    done: '', failed: '', cancelled: '', retried: '', retry: '', running: '', pending: '',
   };
 
   beforeAll(async () => {
@@ -42,6 +47,11 @@ describeBrowser('the task page under axe-core', () => {
     await waitFor(() => tasks.started.has(ids.cancelled));
     await manager.cancel(ids.cancelled);
     await settled(ids.cancelled);
+    // A failed task retried by an operator: both timelines link to the other task.
+    ids.retried = (await manager.launch('broken', undefined, { user: 'Twilight', affected: new Order(42), label: 'Reshoeing for order 42' })).id;
+    await settled(ids.retried);
+    ids.retry = (await manager.retry(ids.retried, { user: 'Rarity' })).id;
+    await settled(ids.retry);
     ids.running = (await manager.launch('progress')).id;
     await waitFor(async () => (await manager.getTask(ids.running))?.progress !== null);
     ids.pending = (await manager.launch('hold')).id;
@@ -67,11 +77,27 @@ describeBrowser('the task page under axe-core', () => {
     await (manager as TaskManager | undefined)?.stop({ graceMs: 0 });
   });
 
-  const pages = [
+  const openMetrics = async (page: Page): Promise<void> => {
+    await page.locator('details.sh-metrics-box > summary').click();
+    expect(await page.locator('details.sh-metrics-box svg.sh-metrics-chart').first().isVisible()).toBe(true);
+  };
+  // Guards against auditing a page that lacks what it is here for.
+  const hasFilterNote = async (page: Page): Promise<void> => {
+    expect(await page.locator('#sh-filter').isVisible()).toBe(true);
+  };
+  const hasTimelineLink = async (page: Page): Promise<void> => {
+    expect(await page.locator('#sh-timeline a').count()).toBe(1);
+  };
+  const pages: { name: string; path: () => string; prepare?: (page: Page) => Promise<void> }[] = [
     { name: 'the list', path: () => '/mount/' },
     { name: 'a filtered list', path: () => '/mount/?status=FAILED' },
+    { name: 'a searched list', path: () => '/mount/?q=reshoeing', prepare: hasFilterNote },
+    { name: 'an affected-object view', path: () => '/mount/?affected=order:42', prepare: hasFilterNote },
+    { name: 'the list with its metrics open', path: () => '/mount/', prepare: openMetrics },
     { name: 'a failed task\'s detail view', path: () => `/mount/${ids.failed}/` },
     { name: 'a running task\'s detail view', path: () => `/mount/${ids.running}/` },
+    { name: 'a retried task\'s detail view', path: () => `/mount/${ids.retried}/`, prepare: hasTimelineLink },
+    { name: 'the detail view of a retry', path: () => `/mount/${ids.retry}/`, prepare: hasTimelineLink },
   ];
 
   for (const colorScheme of ['light', 'dark'] as const) {
@@ -85,6 +111,7 @@ describeBrowser('the task page under axe-core', () => {
           // Let the page script take over (its first patch may restyle rows) before auditing.
           await page.locator('.sh-task').first().waitFor();
           await page.waitForLoadState('load');
+          await target.prepare?.(page);
           // Guards against auditing the light colours twice.
           expect(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(colorScheme === 'dark');
           const violations = await axeViolations(page);

@@ -43,7 +43,7 @@ async function startRoutine(origin: string): Promise<{ id: string; label: string
   const response = await fetch(`${origin}/tasks/run/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', cookie: `stablehand_csrf=${token}`, 'x-csrf-token': token },
-    body: '{}',
+    body: JSON.stringify({ kind: 'stable-routine', input: { pony: 'Clover' } }),
   });
   expect(response.status).toBe(201);
   return response.json() as Promise<{ id: string; label: string }>;
@@ -74,9 +74,12 @@ describe('the demo app', () => {
     expect(html).toContain(`<style nonce="${nonce}">`);
     expect(html.indexOf('demo-masthead')).toBeLessThan(html.indexOf('<h1>Stable Routines</h1>'));
     const { id, label } = await startRoutine(demo.origin);
-    expect(ROUTINE_LABELS).toContain(label);
+    expect(ROUTINE_LABELS.map((routine) => `${routine} for Clover`)).toContain(label);
     const done = await waitFor(async () => ((await task(demo.origin, id)).status === 'DONE' ? task(demo.origin, id) : null), 10_000);
-    expect(done).toMatchObject({ status: 'DONE', progress: 100 });
+    expect(done).toMatchObject({ status: 'DONE', progress: 100, affected_keys: ['pony:Clover'] });
+    // The pony's history lists it: the console's view by business object.
+    const history = await (await fetch(`${demo.origin}/tasks/status/?affected=pony:Clover`)).json() as { tasks: { id: string }[] };
+    expect(history.tasks.map((t) => t.id)).toEqual([id]);
     demo.child.kill('SIGTERM');
     const [code] = await once(demo.child, 'exit');
     expect(code).toBe(0);

@@ -39,7 +39,7 @@ describe.skipIf(skipReason)('the demo in cluster mode: one web process, two work
       const response = await fetch(`${origin}/tasks/run/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', cookie: `stablehand_csrf=${token}`, 'x-csrf-token': token },
-        body: '{}',
+        body: JSON.stringify({ kind: 'stable-routine', input: { pony: 'Clover' } }),
       });
       expect(response.status).toBe(201);
       ids.push(((await response.json()) as { id: string }).id);

@@ -23,6 +23,20 @@ const kinds: (string | TaskRouterKind)[] = [
 ];
 
 describe('kinds with a fixed input or a form', () => {
+  it('indexes a run under the objects its kind\'s affected function reads from the input', async () => {
+    const withObjects: TaskRouterKind[] = [{
+      kind: 'hold', fields: { region: { type: 'enum', options: ['north', 'south'], required: true } },
+      affected: (input) => `region:${String((input as { region: string }).region)}`,
+    }];
+    const app = hostApp(manager, { kinds: withObjects });
+    const post = await csrfPoster(app);
+    const res = await post('/tasks/run/').send({ kind: 'hold', input: { region: 'south' } });
+    expect(res.status).toBe(201);
+    expect((await manager.listTasks({ affected: 'region:south' })).tasks.map((task) => task.id)).toEqual([res.body.id]);
+    expect((await manager.listTasks({ affected: 'region:north' })).tasks).toEqual([]);
+    expect(() => createTaskRouter(manager, { kinds: [{ kind: 'hold', affected: 'region:x' as never }] })).toThrow(/"affected" of "hold" must be a function/);
+  });
+
   it('launches a kind with its fixed input, which the client cannot change', async () => {
     const app = hostApp(manager, { kinds });
     const post = await csrfPoster(app);
