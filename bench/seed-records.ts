@@ -108,16 +108,23 @@ export function seedRecords(options: SeedOptions): SeedResult {
   for (const kind of BENCH_KINDS) cumulative.push(total += kind.share);
 
   const db = new Database(options.file);
-  // Generation only: nothing here needs to survive a crash, and the pages of the index table's
-  // primary key (inserted in key order, not id order) should stay in memory.
+  // Generation only: nothing here needs to survive a crash.
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.pragma('cache_size = -1000000');
+  db.pragma('cache_size = -500000');
   db.pragma('temp_store = MEMORY');
   const insertRecord = db.prepare(
     `INSERT INTO stablehand_task (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`,
   );
-  const insertKey = db.prepare('INSERT INTO stablehand_task_key (index_key, task_id) VALUES (?, ?)');
+  // Key rows arrive in task order, but the index table's primary key is (key, task id): inserted
+  // as they come, each lands on a random page. They are staged instead, then copied over sorted
+  // (appending to the primary key), and its task id index, dropped meanwhile, is rebuilt with
+  // the very statement the migration created it with. Twice as fast as inserting in place.
+  const { sql: taskIndexSql } = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'IDX_stablehand_task_key_task'")
+    .get() as { sql: string };
+  db.exec('DROP INDEX "IDX_stablehand_task_key_task"');
+  db.exec('CREATE TEMP TABLE staged_key (index_key TEXT NOT NULL, task_id TEXT NOT NULL)');
+  const insertKey = db.prepare('INSERT INTO staged_key (index_key, task_id) VALUES (?, ?)');
 
   const n = options.records;
   const orders = ordersFor(n);
@@ -141,7 +148,7 @@ export function seedRecords(options: SeedOptions): SeedResult {
     affected.length = 0;
     let label = kind.label;
     let input: string | null = null;
-    let result: string | null = null;
+    let result: string;
     switch (kind.name) {
       case 'import-orders': {
         const source = pick(SOURCES);
@@ -202,6 +209,11 @@ export function seedRecords(options: SeedOptions): SeedResult {
   });
   try {
     for (let start = 0; start < n; start += batch) writeBatch(start, Math.min(n, start + batch));
+    db.transaction(() => {
+      db.exec('INSERT INTO stablehand_task_key (index_key, task_id) SELECT index_key, task_id FROM staged_key ORDER BY index_key, task_id');
+      db.exec('DROP TABLE staged_key');
+      db.exec(taskIndexSql);
+    })();
   } finally {
     db.close();
   }

@@ -1,14 +1,13 @@
 import {
-  ConfigurationError, InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, TaskNotRetryableError,
-  UnknownTaskKindError,
+  ConfigurationError, InvalidInputError, ManagerStoppedError, QueueUnavailableError, StablehandError, TaskNotFoundError, UnknownTaskKindError,
 } from '../core/errors.js';
 import { isPlausibleId } from '../core/ids.js';
 import type { FleetReport } from '../core/fleet.js';
-import { resolveCountQuery, resolveListQuery, type CountQuery, type CountTasksOptions, type ListTasksOptions, type TaskPage } from '../core/list-query.js';
+import type { CountTasksOptions, ListTasksOptions, TaskPage } from '../core/list-query.js';
 import type { StatusCounts, TaskMetrics } from '../core/metrics.js';
-import { TASK_STATUSES } from '../core/status.js';
-import { MAX_AFFECTED_KEYS, affectedKeyOf, indexKeysOf, isWordKey, searchWords, wordOf } from '../core/task-keys.js';
-import { MetricsReport } from './metrics-report.js';
+import { MAX_AFFECTED_KEYS, affectedKeyOf, indexKeysOf } from '../core/task-keys.js';
+import { TaskReader } from './task-reader.js';
+import { retryTask, type RetrySource } from './task-retry.js';
 import type { CancelOptions, CancelResult, RetryOptions, JsonValue, LaunchArgs, LaunchOptions, LaunchedTask, LifecycleEventName, LifecycleListener, LifecyclePayload, TaskDefinition, KindsOf, TaskKinds } from '../core/types.js';
 import { resolveTaskManagerOptions, type CleanupOptions, type TaskManagerConfig, type TaskManagerOptions } from './task-manager-options.js';
 import type { RecordStore } from '../ports/record-store.js';
@@ -79,8 +78,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   private stopPromise: Promise<void> | null = null;
   private cleanupTimer: NodeJS.Timeout | null = null;
   private liveness: Liveness | null = null;
-  private metricsReport: MetricsReport | null = null;
-  private readonly wordsOfKinds = new Map<string, ReadonlySet<string>>();
+  private readerInstance: TaskReader | null = null;
   // A cancel another process asked for (its record says who and when): found by the heartbeat,
   // or signalled by the runner. A task that ended meanwhile needs nothing.
   private readonly cancelAskedElsewhere = (id: string): void => {
@@ -133,6 +131,12 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   /** True between a finished `start()` and the beginning of `stop()`. */
   get running(): boolean {
     return this.state === 'running';
+  }
+
+  /** Reads and counts records, with the kinds this manager defines. */
+  private get reader(): TaskReader {
+    this.readerInstance ??= new TaskReader(() => this.store, this.definitions, this.config);
+    return this.readerInstance;
   }
 
   /** The record store; available once `start()` has opened it. */
@@ -270,7 +274,7 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     const record = this.newRecord(id, kind, label, input, options, now);
     if (retry) Object.assign(record, { retryOf: retry.of, affected: retry.affected });
     const indexKeys = this.store.indexesKeys
-      ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [label, options.user === undefined ? null : labelOf(record.user)], this.kindWords(kind))
+      ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [label, options.user === undefined ? null : labelOf(record.user)], this.reader.kindWords(kind))
       : undefined;
     // A retry's events carry the objects as the old record has them, like a task adopted from its record.
     const task = new ActiveTask(id, kind, label, definition, options.user, retry ? retry.affected : options.affected, now, lockKeys.length > 0);
@@ -333,37 +337,15 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    * many processes try at the same time. Rejects with `TaskNotFoundError`, `TaskNotRetryableError`,
    * `UnknownTaskKindError` (its kind is not defined here) and the errors of `launch()`.
    */
-  async retry(id: string, options: RetryOptions = {}): Promise<LaunchedTask> {
-    if (!isPlausibleId(id)) throw new TaskNotFoundError(String(id));
-    const givenOptions: unknown = options;
-    if (givenOptions === null || typeof givenOptions !== 'object') throw new InvalidInputError('retry options must be an object.');
-    // A task that just ended here may have its terminal state still queued.
-    await this.store.flush();
-    const old = await this.store.get(id);
-    if (!old) throw new TaskNotFoundError(id);
-    if (old.retriedAs) throw new TaskNotRetryableError(id, { retriedAs: old.retriedAs });
-    if (old.status !== 'FAILED' && old.status !== 'CANCELLED') throw new TaskNotRetryableError(id, { status: old.status });
-    const kind = old.taskName ?? '';
-    if (!this.definitions.has(kind)) throw new UnknownTaskKindError(kind, this.kinds);
-    const now = this.config.now();
-    const newId = newTaskId(now.getTime());
-    // The link is taken first, so two operators retrying at once make one task, not two.
-    if (!(await this.store.linkRetry(id, newId, this.format('user', options.user), now, null))) {
-      const seen = await this.store.get(id);
-      throw new TaskNotRetryableError(id, seen?.retriedAs ? { retriedAs: seen.retriedAs } : { status: seen?.status ?? 'gone' });
-    }
-    const affectedKeys = (await this.store.keysOf(id)).filter((key) => !isWordKey(key));
-    const launchOptions: LaunchOptions = { user: options.user, ...(old.label ? { label: old.label } : {}) };
-    const source: RetrySource = { id: newId, of: id, affected: old.affected, affectedKeys, written: false };
-    try {
-      return await this.launchTask(kind, old.input ?? undefined, launchOptions, source);
-    } catch (error) {
-      // Nothing was launched: the old task may be retried again. But a new record that was
-      // written (then ended: the manager stopped, or the queue refused it) is its retry, linked
-      // both ways, so that the old task is still retried once.
-      if (!source.written) await this.store.linkRetry(id, null, null, null, newId).catch(() => false);
-      throw error;
-    }
+  retry(id: string, options: RetryOptions = {}): Promise<LaunchedTask> {
+    return retryTask({
+      store: this.store,
+      defines: (kind) => this.definitions.has(kind),
+      kinds: () => this.kinds,
+      formatUser: (user) => this.format('user', user),
+      now: this.config.now,
+      launch: (kind, input, launchOptions, source) => this.launchTask(kind, input, launchOptions, source),
+    }, id, options);
   }
 
   /**
@@ -429,11 +411,8 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   }
 
   /** Reads one task's record from the store, or `null`. */
-  async getTask(id: string): Promise<TaskRecord | null> {
-    if (typeof id !== 'string') throw new InvalidInputError('A task id must be a string.');
-    // An id no record can have (control characters, too long) is found nowhere, on every database.
-    const record = isPlausibleId(id) ? await this.store.get(id) : null;
-    return record && this.labelled(record);
+  getTask(id: string): Promise<TaskRecord | null> {
+    return this.reader.getTask(id);
   }
 
   /**
@@ -441,39 +420,16 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    * object, search). Throws `InvalidInputError` for bad values, and for `affected` or `search`
    * when the store keeps no index keys (see {@link TaskManager.searchable}).
    */
-  async listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
-    const query = this.withSearchKinds(resolveListQuery(options));
-    this.checkSearchable(query);
-    let page = await this.store.list(query);
-    if (query.after !== undefined && !page.prevCursor) {
-      // Less than a page of newer tasks is left: that is the first page, read whole.
-      const first = { ...query };
-      delete first.after;
-      page = await this.store.list(first);
-      page.prevCursor = null;
-    } else if (query.before !== undefined) {
-      page.prevCursor = page.tasks[0]?.id ?? query.before;
-    } else {
-      page.prevCursor ??= null;
-    }
-    for (const record of page.tasks) this.labelled(record);
-    return page;
+  listTasks(options: ListTasksOptions = {}): Promise<TaskPage> {
+    return this.reader.listTasks(options);
   }
 
   /**
    * How many tasks are in each status (and `ALL`), within the affected-object and search filters
    * of `options`. One aggregate query on the status index; with filters, on their index keys.
    */
-  async countTasks(options: CountTasksOptions = {}): Promise<StatusCounts> {
-    const query = this.withSearchKinds(resolveCountQuery(options));
-    this.checkSearchable(query);
-    const counts = await this.store.count(query);
-    const result = { ALL: 0 } as StatusCounts;
-    for (const status of TASK_STATUSES) {
-      result[status] = counts[status] ?? 0;
-      result.ALL += result[status];
-    }
-    return result;
+  countTasks(options: CountTasksOptions = {}): Promise<StatusCounts> {
+    return this.reader.countTasks(options);
   }
 
   /**
@@ -481,14 +437,12 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    * throughput, failure rate and run-time percentiles. Served from a cache for `metricsCacheMs`.
    */
   metrics(): Promise<TaskMetrics> {
-    this.metricsReport ??= new MetricsReport(this.store, this.config.now, this.config.metricsCacheMs);
-    return this.metricsReport.get();
+    return this.reader.metrics();
   }
 
   /** The affected keys a task is indexed under (`order:42`), for its detail view; empty when not indexed. */
-  async affectedKeysOf(id: string): Promise<string[]> {
-    if (!isPlausibleId(id) || !this.store.indexesKeys) return [];
-    return (await this.store.keysOf(id)).filter((key) => !isWordKey(key));
+  affectedKeysOf(id: string): Promise<string[]> {
+    return this.reader.affectedKeysOf(id);
   }
 
   /**
@@ -497,48 +451,6 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
    */
   get searchable(): boolean {
     return this.storeInstance?.indexesKeys ?? false;
-  }
-
-  /**
-   * The words every task of `kind` has (of its name and its defined label), which searches match
-   * through the kind column rather than through a key row per task.
-   */
-  private kindWords(kind: string): ReadonlySet<string> {
-    let words = this.wordsOfKinds.get(kind);
-    if (!words) {
-      const label = this.definitions.get(kind)?.label;
-      words = new Set([...searchWords(kind), ...(typeof label === 'string' ? searchWords(label) : [])]);
-      this.wordsOfKinds.set(kind, words);
-    }
-    return words;
-  }
-
-  /** Fills in the kinds each word of a search matches as a whole. */
-  private withSearchKinds<Q extends CountQuery>(query: Q): Q {
-    if (!query.search) return query;
-    const terms = query.search.terms.map((term) => {
-      const word = wordOf(term.key);
-      return word === null ? term : { key: term.key, kinds: this.kinds.filter((kind) => this.kindWords(kind).has(word)) };
-    });
-    return { ...query, search: { ...query.search, terms } };
-  }
-
-  private checkSearchable(query: CountQuery): void {
-    if ((query.affected !== undefined || query.search !== undefined) && !this.store.indexesKeys) {
-      throw new InvalidInputError(
-        'Searching and listing by affected object need the index table: register StablehandTaskKey (it is in stablehandEntities) ' +
-        'and run AddStablehandConsole1766000000000.',
-      );
-    }
-  }
-
-  /** A record read back without a label (a host table with no label column) gets its kind's defined label. */
-  private labelled(record: TaskRecord): TaskRecord {
-    if (record.label === null && record.taskName !== null) {
-      const label = this.definitions.get(record.taskName)?.label;
-      if (typeof label === 'string') record.label = label;
-    }
-    return record;
   }
 
   /**
@@ -684,15 +596,6 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
 
 type ManagerState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-/** What `retry()` hands `launchTask()`: the new task's id, the task it retries, and what it touched. */
-interface RetrySource {
-  id: string;
-  of: string;
-  affected: JsonValue | null;
-  affectedKeys: string[];
-  /** Set once the new record is durable: from then on it names the old task. */
-  written: boolean;
-}
 
 /** Refuses, before anything is written, a value that names a task or its holder and would not fit its column. */
 function checkFits(store: RecordStore, key: 'owner' | 'taskName', values: readonly string[], what: string): void {

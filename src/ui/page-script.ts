@@ -342,8 +342,12 @@ export const PAGE_SCRIPT = String.raw`(function () {
       setHidden(empty, shown.length > 0);
       announce(messages);
     }
+    var counts = cfg.counts;
+    // Busy too while tasks run elsewhere than on this page (another tab, an older page): the
+    // counts say so, and a task of this filter may end at any moment.
     function busy() {
       if (Object.keys(optimistic).length) return true;
+      if (counts && (counts.RUNNING > 0 || counts.PENDING > 0)) return true;
       return tasks.some(isActive);
     }
     function showCounts(counts) {
@@ -357,6 +361,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
     var poller = createPoller(cfg.statusUrl, function (body) {
       tasks = body.tasks || [];
       render();
+      if (body.counts) counts = body.counts;
       showCounts(body.counts);
     }, busy, cfg.idlePollIntervalMs || 0);
 

@@ -237,6 +237,7 @@ export function renderTaskPage(model: TaskPageModel): string {
     staleAfterMs: model.staleAfterMs,
     canCancel: model.canCancel,
     canRetry: model.canRetry,
+    counts: model.counts,
     kinds: model.kinds,
     csrf: model.csrf,
     serverNow: model.now,

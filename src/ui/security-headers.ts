@@ -20,7 +20,8 @@ export function htmlHeaders(nonce: string): Record<string, string> {
       "connect-src 'self'",
       'img-src data:',
       "base-uri 'none'",
-      "form-action 'none'",
+      // The search box is a plain GET form to the page itself.
+      "form-action 'self'",
       "frame-ancestors 'self'",
     ].join('; '),
     'X-Content-Type-Options': 'nosniff',

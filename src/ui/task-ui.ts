@@ -11,7 +11,7 @@ import { RequestGuard } from './request-guard.js';
 import type { UiRequest, UiResponse } from './ui-request.js';
 
 export type { UiRequest, UiResponse } from './ui-request.js';
-import { listViewOf } from './list-view.js';
+import { listViewOf, viewQuery } from './list-view.js';
 import { renderMetricsSection } from './metrics-chart.js';
 import { renderAffectedFragment } from './affected-fragment.js';
 import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
@@ -65,6 +65,12 @@ export class TaskUi<Req> {
       manager.metrics ? manager.metrics().then(renderMetricsSection) : null,
     ]);
     const basePath = normaliseBasePath(req.baseUrl);
+    const view = listViewOf(query, this.#options.pageSize);
+    if (view.after !== undefined && !page.prevCursor) {
+      // "Newer" reached the first page: its own URL, so that it polls and shows new tasks as the first page does.
+      delete view.after;
+      return { status: 303, headers: { Location: `${basePath}/${viewQuery(view)}`, 'Cache-Control': 'no-store' }, body: '' };
+    }
     const nonce = createNonce();
     const headers = htmlHeaders(nonce);
     const csrf = canRun || canCancel || canRetry ? this.#guard.csrfSetup(req, basePath, headers) : null;
@@ -82,7 +88,7 @@ export class TaskUi<Req> {
       canCancel,
       canRetry,
       searchable: manager.searchable === true,
-      view: listViewOf(query, this.#options.pageSize),
+      view,
       counts,
       prevCursor: page.prevCursor ?? null,
       nextCursor: page.nextCursor,

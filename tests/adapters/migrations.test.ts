@@ -1,7 +1,7 @@
 import type { DataSource, QueryRunner, Table } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  AddStablehandOwnership1764600000000, AddStablehandRetries1765000000000, ModelTrackingTaskManager, StablehandTaskRecord, TypeOrmRecordStore, type TaskManager,
+  AddStablehandConsole1766000000000, AddStablehandOwnership1764600000000, AddStablehandRetries1765000000000, ConfigurationError, ModelTrackingTaskManager, StablehandTaskRecord, TypeOrmRecordStore, type TaskManager,
   type TaskRecord, type TaskStatus,
 } from '../../src/index.js';
 import { newTaskId } from '../../src/manager/task-id.js';
@@ -140,6 +140,35 @@ for (const engine of engines) {
       expect(await terminal(manager, id)).toMatchObject({ status: 'DONE', owner: 'upgraded-1', result: { pages: 2 }, progress: 50 });
       const page = await manager.listTasks({ status: 'DONE' });
       expect(page.tasks.map((task) => task.id)).toEqual([id, oldId]);
+    });
+
+    it('upgrades the previous version\'s tables for the console, and refuses to start before', async () => {
+      const { dataSource, queryRunner } = await migrated();
+      const current = await shape(dataSource, queryRunner);
+      const consoleColumns = ['retry_of', 'retried_as', 'retried_by', 'retried_at', 'milestones'];
+      await new AddStablehandConsole1766000000000().down(queryRunner);
+      expect(await queryRunner.hasTable(tableName(dataSource, 'stablehand_task_key').replace(/[`"]/g, ''))).toBe(false);
+      expect((await shape(dataSource, queryRunner)).columns).toEqual(current.columns.filter((name) => !consoleColumns.includes(name)));
+      const before = await insertOldRecord(dataSource, queryRunner, 'FAILED', new Date('2026-11-20T08:30:12.345Z'));
+
+      const early = new ModelTrackingTaskManager({ dataSource, instanceId: 'early', logger: recordingLogger() });
+      const refused = await early.start().then(() => null, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(ConfigurationError);
+      expect((refused as Error).message).toMatch(/AddStablehandConsole1766000000000/);
+
+      for (let run = 0; run < 2; run++) await new AddStablehandConsole1766000000000().up(queryRunner);
+      expect(await shape(dataSource, queryRunner)).toEqual(current);
+      await queryRunner.release();
+      const manager = new ModelTrackingTaskManager({ dataSource, instanceId: 'upgraded-2', logger: recordingLogger() });
+      managers.push(manager);
+      manager.define('export', { label: 'Export orders', run: () => 'ok' });
+      await manager.start();
+      const { id } = await manager.launch('export', undefined, { affected: 'order:42' });
+      await terminal(manager, id);
+      expect((await manager.listTasks({ affected: 'order:42' })).tasks.map((task) => task.id)).toEqual([id]);
+      // A record of the version before retries cleanly.
+      const again = await manager.retry(before);
+      expect(await manager.getTask(before)).toMatchObject({ retriedAs: again.id });
     });
 
     it('fails at start the records a 0.1 run left unfinished, as 0.1 did', async () => {

@@ -290,9 +290,10 @@ describeBrowser('the operator\'s console in headless Chromium', () => {
     expect(statusUrls.length).toBeGreaterThan(0);
     for (const url of statusUrls) expect(new URL(url).searchParams.get('before')).toBe(firstPage.nextCursor);
 
+    // Newer leads back to the first page, which the server sends to its own plain URL.
     await page.locator('.sh-pager a[rel=prev]').click();
-    await page.waitForURL(/[?&]after=/);
-    expect(query('after')).toBe(r2);
+    await page.waitForURL((url) => !url.search.includes('before='));
+    expect(query('after')).toBeNull();
     expect(query('before')).toBeNull();
     expect(await rowIds()).toEqual([r5, r4, r3]);
     expect(await page.locator('.sh-pager a[rel=next]').getAttribute('href')).toContain(`before=${r3}`);
@@ -310,7 +311,8 @@ describeBrowser('the operator\'s console in headless Chromium', () => {
     await page.locator('.sh-pager a[rel=next]').click();
     await page.waitForURL(/[?&]before=/);
     await page.locator('.sh-pager a[rel=prev]').click();
-    await page.waitForURL(/[?&]after=/);
+    // The first page reached through Newer is sent to its own URL (no cursor), so it behaves as one.
+    await page.waitForURL((url) => url.pathname === '/newer/' && url.search === '');
     expect(await rowIds()).toEqual([l4, l3]);
     // This is the first page: nothing is newer, so the page says so.
     expect(await page.locator('.sh-pager a[rel=prev]').count()).toBe(0);

@@ -388,8 +388,12 @@ describe('the console over TaskManager', () => {
       // The tabs of an older page lead to the first page of their filter.
       expect(tabsOf(page2.text).find((tab) => tab.label === 'Failed')?.href).toBe(`/ops/tasks/?${filters}`);
 
+      // Newer reached the first page: the server sends it to that page's own URL, filters kept.
       const back = await request(app).get(newer.href).set('Accept', 'text/html');
-      expect(pageIds(back.text)).toEqual([failed[2], failed[1]]);
+      expect(back.status).toBe(303);
+      expect(back.headers.location).toBe(`/ops/tasks/?${filters}`);
+      const first = await request(app).get(back.headers.location).set('Accept', 'text/html');
+      expect(pageIds(first.text)).toEqual([failed[2], failed[1]]);
 
       // The page's own polls keep its filters too.
       expect(pageData(html).statusUrl).toBe(`/ops/tasks/status/?${filters}&limit=2`);

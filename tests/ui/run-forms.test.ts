@@ -26,7 +26,7 @@ describe('kinds with a fixed input or a form', () => {
   it('indexes a run under the objects its kind\'s affected function reads from the input', async () => {
     const withObjects: TaskRouterKind[] = [{
       kind: 'hold', fields: { region: { type: 'enum', options: ['north', 'south'], required: true } },
-      affected: (input) => `region:${String((input as { region: string }).region)}`,
+      affected: (input) => `region:${(input as { region: string }).region}`,
     }];
     const app = hostApp(manager, { kinds: withObjects });
     const post = await csrfPoster(app);

@@ -1,6 +1,6 @@
 import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { addTaskColumns, dropTaskColumns } from './column-migration.js';
-import { StablehandTaskKey } from './task-record-entity.js';
+import { StablehandTaskKey, StablehandTaskRecord } from './task-record-entity.js';
 
 const COLUMNS = ['retry_of', 'retried_as', 'retried_by', 'retried_at', 'milestones'] as const;
 
@@ -17,9 +17,11 @@ export class AddStablehandConsole1766000000000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- TypeORM 0.3, in the peer range, has no queryRunner.dataSource
     const dataSource = queryRunner.connection;
-    const metadata = dataSource.getMetadata(StablehandTaskKey);
-    await queryRunner.createTable(Table.create(metadata, dataSource.driver), true, true, true);
-    if (await queryRunner.hasTable('stablehand_task')) await addTaskColumns(queryRunner, COLUMNS);
+    // A DataSource without the index entity does without search: there is no table to make then.
+    if (dataSource.hasMetadata(StablehandTaskKey)) {
+      await queryRunner.createTable(Table.create(dataSource.getMetadata(StablehandTaskKey), dataSource.driver), true, true, true);
+    }
+    if (dataSource.hasMetadata(StablehandTaskRecord) && await queryRunner.hasTable('stablehand_task')) await addTaskColumns(queryRunner, COLUMNS);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
