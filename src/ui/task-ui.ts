@@ -16,6 +16,7 @@ import { renderMetricsSection } from './metrics-chart.js';
 import { renderAffectedFragment } from './affected-fragment.js';
 import { createNonce, htmlHeaders, jsonHeaders } from './security-headers.js';
 import { StatusCache } from './status-cache.js';
+import { AdaptiveCache } from './adaptive-cache.js';
 import { parseStatusQuery } from './status-query.js';
 import type { TaskRouterManager } from '../ports/task-manager-port.js';
 import { STATUS_CHANGING_EVENTS } from './manager-check.js';
@@ -25,7 +26,7 @@ import {
 } from './task-view.js';
 import type { CountTasksOptions, ListTasksOptions } from '../core/list-query.js';
 
-/** How long the tabs' counts are reused, in milliseconds: they are an aggregate over many records. */
+/** How long the tabs' counts are reused at least, in milliseconds: they are an aggregate over many records. */
 const COUNTS_CACHE_MS = 2_000;
 
 /**
@@ -37,7 +38,7 @@ export class TaskUi<Req> {
   readonly #options: ResolvedTaskUiOptions<Req>;
   readonly #statusCache: StatusCache<{ body: string; etag: string }>;
   // Counts are not dropped on every event: under load they would be recounted on every poll.
-  readonly #countsCache = new StatusCache<StatusCountsJson | null>(COUNTS_CACHE_MS);
+  readonly #countsCache = new AdaptiveCache<StatusCountsJson | null>(COUNTS_CACHE_MS);
   readonly #guard: RequestGuard<Req>;
 
   /** Serves `manager` with already resolved options; subscribes to its events when it has them. */

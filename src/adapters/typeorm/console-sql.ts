@@ -93,30 +93,45 @@ export class ConsoleSql {
   }
 
   /**
-   * Counts by status within the filters: one GROUP BY on the status index without filters, on the
-   * affected key's rows with one; a search alone is counted over the records it matches.
+   * Counts by status within the filters, as statements whose counts add up: one GROUP BY on the
+   * status index without filters, on the affected key's rows with one. A search is counted from
+   * the index too, in parts that never count a record twice: its first term's key rows (of other
+   * kinds than the term's), the term's kinds, and the id prefix.
    */
-  count(query: CountQuery): SqlStatement {
+  count(query: CountQuery): SqlStatement[] {
     const r = this.records;
     const status = r.col('status').sql;
-    const params: unknown[] = [];
     const search = query.search;
-    if (query.affected !== undefined) {
+    const driven = (key: string, conditions: (params: unknown[]) => string[]): SqlStatement => {
       const k = this.keyTable();
-      const where = [`k.${k.key} = ${r.placeholder(params.push(query.affected))}`];
-      if (search) where.push(this.searchMatch(search, params));
+      const params: unknown[] = [key];
+      const where = [`k.${k.key} = ${r.placeholder(1)}`, ...conditions(params)];
       return {
         sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${k.table} k JOIN ${r.mapping.table} t ON ${this.joinOn('t', 'k')} ` +
           `WHERE ${where.join(' AND ')} GROUP BY t.${status}`,
         params,
         read: true,
       };
+    };
+    const ofTable = (conditions: (params: unknown[]) => string[]): SqlStatement => {
+      const params: unknown[] = [];
+      const where = conditions(params);
+      return { sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} t WHERE ${where.join(' AND ')} GROUP BY t.${status}`, params, read: true };
+    };
+    if (query.affected !== undefined) return [driven(query.affected, (params) => (search ? [this.searchMatch(search, params)] : []))];
+    if (!search) {
+      return [{ sql: r.text('count:all', () => `SELECT ${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} GROUP BY ${status}`), params: [], read: true }];
     }
-    if (search) {
-      const match = this.searchMatch(search, params);
-      return { sql: `SELECT t.${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} t WHERE ${match} GROUP BY t.${status}`, params, read: true };
-    }
-    return { sql: r.text('count:all', () => `SELECT ${status} AS status, COUNT(*) AS n FROM ${r.mapping.table} GROUP BY ${status}`), params, read: true };
+    const [first, ...rest] = search.terms;
+    const prefix = search.idPrefix;
+    const others = (params: unknown[]): string[] => [
+      ...rest.map((term) => this.termMatch(term, params)),
+      ...(prefix === undefined ? [] : [`NOT (${this.idRange(prefix, params)})`]),
+    ];
+    const parts = [driven(first.key, (params) => [...(first.kinds.length > 0 ? [this.kindNotIn(first.kinds, params)] : []), ...others(params)])];
+    if (first.kinds.length > 0) parts.push(ofTable((params) => [this.kindIn(first.kinds, params), ...others(params)]));
+    if (prefix !== undefined) parts.push(ofTable((params) => [this.idRange(prefix, params)]));
+    return parts;
   }
 
   /** A page of the records with `key`, read from the index table's primary key in task id order. */
@@ -159,6 +174,13 @@ export class ConsoleSql {
   private termMatch(term: SearchTerm, params: unknown[]): string {
     const key = this.hasKey(term.key, params);
     return term.kinds.length === 0 ? key : `(${key} OR ${this.kindIn(term.kinds, params)})`;
+  }
+
+  /** The complement of {@link ConsoleSql.kindIn}, a record without a kind included. */
+  private kindNotIn(kinds: readonly string[], params: unknown[]): string {
+    const r = this.records;
+    if (!r.has('taskName')) return '1 = 1';
+    return `(t.${r.col('taskName').sql} IS NULL OR NOT (${this.kindIn(kinds, params)}))`;
   }
 
   private kindIn(kinds: readonly string[], params: unknown[]): string {
@@ -246,7 +268,10 @@ export class ConsoleSql {
     const from = r.placeholder(params.push(r.encode('createdAt', query.from)));
     const to = r.placeholder(params.push(r.encode('createdAt', query.to)));
     const list = r.statusValues(statuses).map((value) => r.placeholder(params.push(value))).join(', ');
-    return `${created} >= ${from} AND ${created} < ${to} AND ${r.col('status').sql} IN (${list})`;
+    // SQLite, without statistics, would read the window through the status index (every DONE
+    // record); a unary plus keeps it on the creation index, which bounds the read to the window.
+    const status = r.driverKind === 'better-sqlite3' || r.driverKind === 'sqlite' ? `+${r.col('status').sql}` : r.col('status').sql;
+    return `${created} >= ${from} AND ${created} < ${to} AND ${status} IN (${list})`;
   }
 
   private statusFilter(query: ListQuery, where: string[], params: unknown[]): void {

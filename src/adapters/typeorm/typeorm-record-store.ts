@@ -271,11 +271,12 @@ export class TypeOrmRecordStore implements RecordStore {
   }
 
   async count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>> {
-    const { sql, params } = this.console.count(query);
     const counts: Partial<Record<TaskStatus, number>> = {};
-    for (const row of await this.executor.read(sql, params)) {
-      const status = this.sql.mapping.fromDbStatus.get(String(row.status));
-      if (status) counts[status] = (counts[status] ?? 0) + Number(row.n);
+    for (const { sql, params } of this.console.count(query)) {
+      for (const row of await this.executor.read(sql, params)) {
+        const status = this.sql.mapping.fromDbStatus.get(String(row.status));
+        if (status) counts[status] = (counts[status] ?? 0) + Number(row.n);
+      }
     }
     return counts;
   }
