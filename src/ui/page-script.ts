@@ -343,11 +343,12 @@ export const PAGE_SCRIPT = String.raw`(function () {
       announce(messages);
     }
     var counts = cfg.counts;
-    // Busy too while tasks run elsewhere than on this page (another tab, an older page): the
-    // counts say so, and a task of this filter may end at any moment.
+    // A filtered or older page is busy too while tasks run that it does not show: the counts say
+    // so, and one may end into this filter at any moment. (On the first page of every task, the
+    // unfinished ones are the newest: its own rows tell.)
     function busy() {
       if (Object.keys(optimistic).length) return true;
-      if (counts && (counts.RUNNING > 0 || counts.PENDING > 0)) return true;
+      if (!cfg.showStarted && counts && (counts.RUNNING > 0 || counts.PENDING > 0)) return true;
       return tasks.some(isActive);
     }
     function showCounts(counts) {
