@@ -315,7 +315,7 @@ export class TaskExecutor {
     } : null;
     const patch: RecordPatch = { progress, updatedAt: now };
     if (pending.message !== undefined) patch.message = pending.message;
-    const milestones = passedMilestone(task, pending.percent, pending.message ?? null, now);
+    const milestones = passedMilestone(task, pending.percent, pending.message ?? null, now, this.config.milestonesAfterMs);
     if (milestones) patch.milestones = milestones;
     this.store.update(task.id, patch, this.owner);
     if (fields) this.host.emit('progress', task, fields);
@@ -357,8 +357,9 @@ export class TaskExecutor {
  * The task's milestones with a new one when `percent` passed a quarter this attempt has not passed
  * yet (a fresh list, for the store to own), or null.
  */
-function passedMilestone(task: ActiveTask, percent: number | null, message: string | null, now: Date): ProgressMilestone[] | null {
-  if (percent === null) return null;
+function passedMilestone(task: ActiveTask, percent: number | null, message: string | null, now: Date, afterMs: number): ProgressMilestone[] | null {
+  // See TaskManagerOptions.milestonesAfterMs.
+  if (percent === null || now.getTime() - (task.startedAt ?? task.createdAt).getTime() < afterMs) return null;
   const quarter = Math.floor(percent / 25) * 25;
   const reached = task.milestones?.filter((entry) => entry.attempt === task.attempt).reduce((top, entry) => Math.max(top, entry.percent), 0) ?? 0;
   if (quarter === 0 || Math.floor(reached / 25) * 25 >= quarter) return null;

@@ -91,6 +91,13 @@ export interface TaskManagerOptions {
    */
   abandonedMessage?: string;
   /**
+   * How long a task runs before the progress milestones of its timeline are recorded, in
+   * milliseconds. A timeline in seconds has nothing to show of a shorter run, and leaving it out
+   * keeps the progress writes of quick tasks as small as they were.
+   * @defaultValue 1000
+   */
+  milestonesAfterMs?: number;
+  /**
    * How long `metrics()` serves the figures it computed, in milliseconds: each computation is a
    * few aggregate queries over the last day's records.
    * @defaultValue 15000
@@ -157,6 +164,8 @@ export interface TaskManagerConfig {
   staleAfterMs: number;
   /** See {@link TaskManagerOptions.metricsCacheMs}. */
   metricsCacheMs: number;
+  /** See {@link TaskManagerOptions.milestonesAfterMs}. */
+  milestonesAfterMs: number;
   /** See {@link TaskManagerOptions.cleanupIntervalMs}. */
   cleanupIntervalMs: number;
   /** See {@link TaskManagerOptions.cleanup}. */
@@ -172,7 +181,7 @@ export const ABANDONED_MESSAGE = 'Abandoned — app restarted';
 
 const OPTION_KEYS: KeySet<TaskManagerOptions> = {
   store: true, runner: true, concurrency: true, defaultTimeoutMs: true, cancelGraceMs: true, progressIntervalMs: true,
-  reconcileOnStart: true, abandonedMessage: true, instanceId: true, heartbeatIntervalMs: true, staleAfterMs: true, metricsCacheMs: true, cleanupIntervalMs: true, cleanup: true, logger: true,
+  reconcileOnStart: true, abandonedMessage: true, instanceId: true, heartbeatIntervalMs: true, staleAfterMs: true, metricsCacheMs: true, milestonesAfterMs: true, cleanupIntervalMs: true, cleanup: true, logger: true,
   formatUser: true, formatAffected: true, formatPayload: true, now: true,
 };
 const CLEANUP_KEYS: KeySet<CleanupOptions> = { olderThanMs: true, deleteRecords: true };
@@ -214,6 +223,7 @@ export function resolveTaskManagerOptions(options: TaskManagerOptions, extraKeys
     heartbeatIntervalMs,
     staleAfterMs,
     metricsCacheMs: checkMs('metricsCacheMs', options.metricsCacheMs ?? 15_000),
+    milestonesAfterMs: checkMs('milestonesAfterMs', options.milestonesAfterMs ?? 1_000),
     defaultTimeoutMs: options.defaultTimeoutMs === undefined ? undefined : checkMs('defaultTimeoutMs', options.defaultTimeoutMs, 1),
     cancelGraceMs: checkMs('cancelGraceMs', options.cancelGraceMs ?? 5000),
     progressIntervalMs: checkMs('progressIntervalMs', options.progressIntervalMs ?? 250),

@@ -131,7 +131,7 @@ describeBrowser('the operator\'s console in headless Chromium', () => {
 
   /** A started manager with the controlled kinds and `rounds`, served at `/<mount>/`. */
   async function serve(mount: string, routerOptions: TaskRouterOptions = {}, managerOptions: TaskManagerOptions = {}) {
-    const manager = new TaskManager({ cancelGraceMs: 100, progressIntervalMs: 10, logger: recordingLogger(), ...managerOptions });
+    const manager = new TaskManager({ cancelGraceMs: 100, progressIntervalMs: 10, milestonesAfterMs: 0, logger: recordingLogger(), ...managerOptions });
     const tasks = new ControlledTasks();
     tasks.define(manager);
     const rounds = new Rounds();

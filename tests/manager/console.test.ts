@@ -491,7 +491,7 @@ describe.each(KINDS)('countTasks(): $name', (kind) => {
 describe.each(KINDS)('progress milestones: $name', (kind) => {
   it('records each quarter a run passes, with the percent and message reported then', async () => {
     const clock = new Clock('2027-03-10T10:00:00.000Z');
-    const { manager } = await make(kind, { progressIntervalMs: 0, now: clock.now });
+    const { manager } = await make(kind, { progressIntervalMs: 0, milestonesAfterMs: 0, now: clock.now });
     manager.define('import', {
       run: ({ progress }) => {
         for (const [percent, message] of [[10, 'reading'], [30, 'parsed'], [55, 'half way'], [80, 'writing'], [100, 'done']] as const) {
@@ -512,8 +512,24 @@ describe.each(KINDS)('progress milestones: $name', (kind) => {
     ]);
   });
 
+  it('records none in a run\'s first second by default: quick tasks write no more than before', async () => {
+    const clock = new Clock('2027-03-10T10:00:00.000Z');
+    const { manager } = await make(kind, { progressIntervalMs: 0, now: clock.now });
+    manager.define('import', {
+      run: ({ progress }) => {
+        progress(60, 'early');
+        clock.advance(1_500);
+        progress(80, 'later');
+        return 'ok';
+      },
+    });
+    await manager.start();
+    const record = await runToEnd(manager, 'import');
+    expect(record.milestones).toEqual([{ percent: 80, message: 'later', at: '2027-03-10T10:00:01.500Z', attempt: 1 }]);
+  });
+
   it('keeps the milestones of a failed attempt and adds those of the next', async () => {
-    const { manager } = await make(kind, { progressIntervalMs: 0 });
+    const { manager } = await make(kind, { progressIntervalMs: 0, milestonesAfterMs: 0 });
     let attempt = 0;
     manager.define('sync', {
       attempts: 2,

@@ -193,7 +193,7 @@ const BAD_QUERIES: [string, string, string][] = [
 describe('the console over TaskManager', () => {
   let manager: TaskManager;
   let tasks: ControlledTasks;
-  useStartedManager((started) => ({ manager, tasks } = started));
+  useStartedManager((started) => ({ manager, tasks } = started), { milestonesAfterMs: 0 });
 
   describe('GET status/ filters', () => {
     it('narrows to a status tab and counts every status within the other filters', async () => {

@@ -382,12 +382,12 @@ export class RecordSql {
     return { sql, params: [...keys.map((key) => this.encode(key, patch[key])), id] };
   }
 
-  /** A read of the record table that returns nothing: whether the table answers at all. */
   /** Reads no row but names every mapped column: fails when the table lacks one. */
   schemaProbe(): SqlStatement {
     return { sql: `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE 1 = 0`, params: [], read: true };
   }
 
+  /** A read of the record table that returns nothing: whether the table answers at all. */
   probe(): SqlStatement {
     return { sql: this.text('probe', () => `SELECT ${this.id} FROM ${this.mapping.table} WHERE 1 = 0`), params: [], read: true };
   }
