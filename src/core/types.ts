@@ -58,7 +58,7 @@ export interface LifecyclePayload {
   retryAt?: Date;
   /** Set on `create` of a task launched by `retry()`: the task it retries. */
   retryOf?: string;
-  /** Set on `cancel` when this process took the request: who asked, as `formatUser` rendered them. */
+  /** Set on `cancel` when someone asked for it (from any process): who, as `formatUser` rendered them. */
   cancelledBy?: JsonValue;
   [extra: string]: unknown;
 }

@@ -82,8 +82,18 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
   // A cancel another process asked for (its record says who and when): found by the heartbeat,
   // or signalled by the runner. A task that ended meanwhile needs nothing.
   private readonly cancelAskedElsewhere = (id: string): void => {
-    this.cancelHere(id).catch(() => undefined);
+    this.cancelAskedElsewhereBy(id).catch(() => undefined);
   };
+
+  /** Cancels a task this manager holds for a request another process recorded, naming who asked. */
+  private async cancelAskedElsewhereBy(id: string): Promise<void> {
+    const task = this.executor.active.get(id);
+    if (!task) return;
+    // Who asked is on the record (one read per cancel): the cancel event carries it as for a local cancel.
+    const asked = await this.store.get(id).catch(() => null);
+    if (asked?.cancelRequestedBy !== null && asked?.cancelRequestedBy !== undefined) task.cancelledBy = asked.cancelRequestedBy;
+    await this.cancelHere(id);
+  }
 
   /**
    * Checks the options (a `ConfigurationError` names a bad or unknown one); nothing runs until

@@ -221,6 +221,21 @@ describe.each(KINDS)('retry(): $name', (kind) => {
     expect((await manager.countTasks()).ALL).toBe(2);
   });
 
+  it('names who cancelled on the cancel event of a task another manager asked to cancel', async () => {
+    const next = sharedRecords(kind);
+    const [holder, asker] = [await next({ heartbeatIntervalMs: 50, staleAfterMs: 10_000 }), await next({ heartbeatIntervalMs: 50, staleAfterMs: 10_000 })];
+    for (const manager of [holder, asker]) manager.define('sync', { label: 'Sync', run: work() });
+    const events = recordEvents(holder);
+    await holder.start();
+    await asker.start();
+    const { id } = await holder.launch('sync', { hold: true }, { user: 'Ann' });
+    await running(holder, id);
+    await asker.cancel(id, { user: { name: 'Erin' } });
+    expect(await settled(holder, id)).toMatchObject({ status: 'CANCELLED', cancelRequestedBy: 'Erin' });
+    const cancel = events.find((e) => e.event === 'cancel');
+    expect(cancel?.payload).toMatchObject({ id, status: 'CANCELLED', cancelledBy: 'Erin' });
+  });
+
   it('makes exactly one new task when two managers on the same records retry a task at once', async () => {
     const next = sharedRecords(kind);
     const [a, b] = [await next(), await next()];
