@@ -22,10 +22,12 @@ export {
   type CountTasksOptions, type CountQuery,
 } from './core/list-query.js';
 export {
-  MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_AFFECTED_KEYS, affectedKey, affectedKeyOf, type SearchQuery,
+  MAX_SEARCH_LENGTH, MAX_SEARCH_TERMS, MAX_AFFECTED_KEYS, MAX_AFFECTED_TYPE_LENGTH, MAX_AFFECTED_ID_LENGTH, affectedKey, affectedKeyOf,
+  type SearchQuery, type SearchTerm,
 } from './core/task-keys.js';
 export {
-  METRICS_WINDOWS, type TaskMetrics, type MetricsWindow, type KindMetrics, type MetricsBucket, type StatusCounts,
+  METRICS_WINDOWS, type TaskMetrics, type MetricsWindow, type MetricsWindowSpec, type KindMetrics, type MetricsBucket, type StatusCounts,
+  type MetricsQuery, type MetricsRows,
 } from './core/metrics.js';
 export { toJsonValue } from './core/json.js';
 export type { RecordStore, StoreCleanupResult, HeartbeatReport } from './ports/record-store.js';
@@ -63,5 +65,5 @@ export {
 export type { TaskRouterErrorBody, TaskRouterErrorCode } from './ui/http-error.js';
 export type { TaskRouterKind, TaskRouterField } from './ui/run-input.js';
 export type {
-  TaskSummaryJson, TaskDetailJson, TaskStatusJson, RunResponseJson, CancelResponseJson,
+  TaskSummaryJson, TaskDetailJson, TaskStatusJson, StatusCountsJson, RunResponseJson, CancelResponseJson, RetryResponseJson,
 } from './ui/task-view.js';
