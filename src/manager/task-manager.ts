@@ -283,7 +283,10 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     const id = retry?.id ?? newTaskId(now.getTime());
     const record = this.newRecord(id, kind, label, input, options, now);
     if (retry) Object.assign(record, { retryOf: retry.of, affected: retry.affected });
-    const indexKeys = this.store.indexesKeys
+    // Most launches have nothing to index: no objects, no user, the kind's own label (whose words
+    // its kind column answers for); they skip the word splitting.
+    const plain = retry === null && options.affected === undefined && options.user === undefined && label === definition.label;
+    const indexKeys = this.store.indexesKeys && !plain
       ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [label, options.user === undefined ? null : labelOf(record.user)], this.reader.kindWords(kind))
       : undefined;
     // A retry's events carry the objects as the old record has them, like a task adopted from its record.
