@@ -285,9 +285,14 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     if (retry) Object.assign(record, { retryOf: retry.of, affected: retry.affected });
     // Most launches have nothing to index: no objects, no user, the kind's own label (whose words
     // its kind column answers for); they skip the word splitting.
-    const plain = retry === null && options.affected === undefined && options.user === undefined && label === definition.label;
+    const byKind = this.store.tracksKinds !== false;
+    const plain = byKind && retry === null && options.affected === undefined && options.user === undefined && label === definition.label;
     const indexKeys = this.store.indexesKeys && !plain
-      ? indexKeysOf(retry ? retry.affectedKeys : this.affectedKeysFor(options.affected), [label, options.user === undefined ? null : labelOf(record.user)], this.reader.kindWords(kind))
+      ? indexKeysOf(
+        retry ? retry.affectedKeys : this.affectedKeysFor(options.affected),
+        [byKind ? null : kind, label, options.user === undefined ? null : labelOf(record.user)],
+        byKind ? this.reader.kindWords(kind) : undefined,
+      )
       : undefined;
     // A retry's events carry the objects as the old record has them, like a task adopted from its record.
     const task = new ActiveTask(id, kind, label, definition, options.user, retry ? retry.affected : options.affected, now, lockKeys.length > 0);

@@ -57,6 +57,12 @@ export interface RecordStore {
    * `StablehandTaskKey`. Known once the store is open.
    */
   readonly indexesKeys: boolean;
+  /**
+   * Whether records keep their kind (`taskName`). Without it, words every task of a kind shares
+   * (its name, its defined label) are indexed per task, as search cannot find them by kind.
+   * Known once the store is open; absent reads as true.
+   */
+  readonly tracksKinds?: boolean;
   /** Flushes every buffered write and releases resources. */
   close(): Promise<void>;
   /**

@@ -145,9 +145,18 @@ for (const engine of engines) {
         }, 5_000, 'the task to finish');
         expect(record.progress).toBe(67);
         expect(record.message).toBe(entity === HostJob ? 'a third' : null);
+        // The index table joins the host's ids (a uuid column is cast on the index's side).
+        expect((await manager.listTasks({ affected: 'order:1' })).tasks.map((task) => task.id)).toEqual([id]);
+        expect((await manager.countTasks({ affected: 'order:1' })).DONE).toBe(1);
+        expect((await manager.listTasks({ search: id.slice(0, 13) })).tasks.map((task) => task.id)).toEqual([id]);
+        expect((await manager.listTasks({ search: 'thirds order:1' })).tasks.map((task) => task.id)).toEqual([id]);
         // The lock is free again: another launch locking the same object is taken.
         await manager.cleanupCompletedTasks();
         await expect(manager.launch('thirds', undefined, { affected: ['order:1'], lock: true })).resolves.toMatchObject({ status: 'PENDING' });
+        // A deleting sweep takes the finished record's index rows with it.
+        await waitFor(async () => (await manager.countTasks({ affected: 'order:1' })).DONE === 2, 5_000, 'the second task to finish');
+        await manager.cleanupCompletedTasks({ deleteRecords: true });
+        expect((await manager.listTasks({ affected: 'order:1' })).tasks).toEqual([]);
         expect(logger.errors).toEqual([]);
       });
     }

@@ -163,6 +163,10 @@ export class TypeOrmRecordStore implements RecordStore {
     return this.sql.has('attempt');
   }
 
+  get tracksKinds(): boolean {
+    return this.sql.has('taskName');
+  }
+
   get indexesKeys(): boolean {
     return this.console.keys !== null;
   }
