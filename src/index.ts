@@ -58,6 +58,7 @@ export { AddStablehandRetries1765000000000 } from './adapters/typeorm/add-stable
 export { AddStablehandConsole1766000000000 } from './adapters/typeorm/add-stablehand-console.js';
 export { stablehandMigrations } from './adapters/typeorm/stablehand-migrations.js';
 export { createTaskRouter, type TaskRouterOptions } from './ui/create-task-router.js';
+export { renderAffectedTasks, type AffectedTasksOptions } from './ui/affected-fragment.js';
 export {
   DEFAULT_TEXTS, type TaskUiOptions, type TaskPageLayoutInput, type TaskRouterAction, type TaskRouterAuthorize,
   type TaskRouterAuthorizeContext, type TaskRouterAuthorizeResult, type TaskRouterCsrfOptions, type TaskRouterLogger,
