@@ -47,8 +47,12 @@ export class TaskUi<Req> {
     this.#options = options;
     this.#statusCache = new StatusCache(options.statusCacheMs);
     this.#guard = new RequestGuard(options, (error) => this.#log(error));
-    if (options.statusCacheMs > 0 && typeof manager.on === 'function') {
-      const invalidate = (): void => this.#statusCache.invalidate();
+    // Each event listened to makes the manager build a payload per task: only when something here is cached.
+    if (typeof manager.on === 'function' && (options.statusCacheMs > 0 || typeof manager.countTasks === 'function')) {
+      const invalidate = (): void => {
+        this.#statusCache.invalidate();
+        this.#countsCache.invalidate();
+      };
       for (const event of STATUS_CHANGING_EVENTS) manager.on(event, invalidate);
     }
   }

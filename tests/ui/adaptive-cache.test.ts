@@ -40,6 +40,25 @@ describe('AdaptiveCache', () => {
     expect(await cache.get('costly', costly.compute)).toBe(2);
   });
 
+  it('after a change, recomputes a cheap answer at once and a costly one once its budget allows', async () => {
+    const cache = new AdaptiveCache<number>(2_000);
+    const cheap = costing(1);
+    const costly = costing(100);
+    const start = Date.now();
+    expect(await cache.get('cheap', cheap.compute)).toBe(1);
+    expect(await cache.get('costly', costly.compute)).toBe(1);
+    vi.setSystemTime(start + 500);
+    // Unchanged: both are kept their minimum time.
+    expect(await cache.get('cheap', cheap.compute)).toBe(1);
+    expect(await cache.get('costly', costly.compute)).toBe(1);
+    cache.invalidate();
+    expect(await cache.get('cheap', cheap.compute)).toBe(2);
+    // 100 ms of work may run once per 2 s: it was computed 500 ms ago.
+    expect(await cache.get('costly', costly.compute)).toBe(1);
+    vi.setSystemTime(start + 2_200);
+    expect(await cache.get('costly', costly.compute)).toBe(2);
+  });
+
   it('shares one computation among concurrent callers and forgets a failure', async () => {
     const cache = new AdaptiveCache<number>(2_000);
     let calls = 0;
