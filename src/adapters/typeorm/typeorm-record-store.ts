@@ -5,12 +5,12 @@ import type { CountQuery, ListQuery, TaskPage } from '../../core/list-query.js';
 import type { MetricsQuery, MetricsRows } from '../../core/metrics.js';
 import type { JsonValue } from '../../core/types.js';
 import { ConsoleSql, type KeyTable } from './console-sql.js';
+import { ConsoleReads } from './console-reads.js';
 import { stringOf } from '../../core/json.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { checkOptionKeys, type KeySet } from '../../core/options.js';
 import type { RecordKey, RecordPatch, TaskRecord, FieldMap, StatusValues } from '../../core/record.js';
 import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
-import { nearestRank } from '../../core/metrics.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { INSERT_CHUNK_SIZES, RecordSql, type LockTable } from './record-sql.js';
@@ -67,6 +67,7 @@ export class TypeOrmRecordStore implements RecordStore {
   private readonly options: TypeOrmRecordStoreOptions;
   private sqlInstance: RecordSql | null = null;
   private consoleInstance: ConsoleSql | null = null;
+  private readsInstance: ConsoleReads | null = null;
   private executorInstance: SqlExecutor | null = null;
   private buffer: WriteBuffer | null = null;
   private reads: ReadBatcher | null = null;
@@ -94,6 +95,7 @@ export class TypeOrmRecordStore implements RecordStore {
     this.consoleInstance = new ConsoleSql(this.sqlInstance, keyTable(dataSource));
     this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
     this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.consoleInstance, this.options.logger ?? console);
+    this.readsInstance = new ConsoleReads(this.executorInstance, this.sqlInstance, this.consoleInstance);
     await this.checkSchema();
     const sql = this.sqlInstance;
     const executor = this.executorInstance;
@@ -254,41 +256,16 @@ export class TypeOrmRecordStore implements RecordStore {
     return this.ready(this.reads).get(id);
   }
 
-  async list(query: ListQuery): Promise<TaskPage> {
-    const cursor = { before: query.before, after: query.after };
-    const filtered = this.console.pages(query, cursor, query.limit + 1);
-    const statements = filtered.length > 0 ? filtered : [this.sql.selectPage(query.status, cursor, query.limit + 1)];
-    const pages = await Promise.all(statements.map(({ sql, params }) => this.executor.read(sql, params)));
-    const newer = query.after !== undefined;
-    let tasks = this.sql.decodeAll(pages.flat());
-    if (pages.length > 1) {
-      // Each page is in id order: merged, with a record found by several kept once.
-      const seen = new Set<string>();
-      tasks = tasks.filter((task) => !seen.has(task.id) && seen.add(task.id));
-      tasks.sort((a, b) => (a.id < b.id) === newer ? -1 : 1);
-    }
-    const more = tasks.length > query.limit;
-    if (more) tasks.length = query.limit;
-    if (!newer) return { tasks, nextCursor: more ? tasks[tasks.length - 1].id : null };
-    tasks.reverse();
-    return { tasks, nextCursor: tasks.at(-1)?.id ?? null, prevCursor: more ? tasks[0].id : null };
+  list(query: ListQuery): Promise<TaskPage> {
+    return this.consoleReads.list(query);
   }
 
-  async count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>> {
-    const counts: Partial<Record<TaskStatus, number>> = {};
-    for (const { sql, params } of this.console.count(query)) {
-      for (const row of await this.executor.read(sql, params)) {
-        const status = this.sql.mapping.fromDbStatus.get(String(row.status));
-        if (status) counts[status] = (counts[status] ?? 0) + Number(row.n);
-      }
-    }
-    return counts;
+  count(query: CountQuery): Promise<Partial<Record<TaskStatus, number>>> {
+    return this.consoleReads.count(query);
   }
 
   async keysOf(id: string): Promise<string[]> {
-    if (!this.indexesKeys) return [];
-    const { sql, params } = this.console.keysOf(id);
-    return (await this.executor.read(sql, params)).map((row) => stringOf(row.k));
+    return this.indexesKeys ? this.consoleReads.keysOf(id) : [];
   }
 
   async linkRetry(id: string, retriedAs: string | null, by: JsonValue | null, at: Date | null, expected: string | null): Promise<boolean> {
@@ -301,30 +278,8 @@ export class TypeOrmRecordStore implements RecordStore {
     });
   }
 
-  async metrics(query: MetricsQuery): Promise<MetricsRows> {
-    const rows: MetricsRows = { counts: [], durations: [] };
-    const counts = this.console.metricsCounts(query);
-    const durations = this.console.metricsDurations(query);
-    const [countRows, durationRows] = await Promise.all([
-      counts ? this.executor.read(counts.sql, counts.params) : [],
-      durations ? this.executor.read(durations.sql, durations.params) : [],
-    ]);
-    for (const row of countRows) {
-      const status = this.sql.mapping.fromDbStatus.get(String(row.status));
-      if (status) rows.counts.push({ kind: stringOf(row.kind ?? ''), status, bucket: Number(row.bucket), count: Number(row.n) });
-    }
-    const byKind = new Map<string, { kind: string; p50: number; p95: number }>();
-    for (const row of durationRows) {
-      const kind = stringOf(row.kind ?? '');
-      const n = Number(row.n);
-      const r = Number(row.r);
-      const entry = byKind.get(kind) ?? { kind, p50: 0, p95: 0 };
-      if (r === nearestRank(n, 50)) entry.p50 = Number(row.duration);
-      if (r === nearestRank(n, 95)) entry.p95 = Number(row.duration);
-      byKind.set(kind, entry);
-    }
-    rows.durations = [...byKind.values()];
-    return rows;
+  metrics(query: MetricsQuery): Promise<MetricsRows> {
+    return this.consoleReads.metrics(query);
   }
 
   async abandonActive(message: string, at: Date, unownedIn?: readonly TaskStatus[]): Promise<number> {
@@ -377,6 +332,10 @@ export class TypeOrmRecordStore implements RecordStore {
 
   private get console(): ConsoleSql {
     return this.ready(this.consoleInstance);
+  }
+
+  private get consoleReads(): ConsoleReads {
+    return this.ready(this.readsInstance);
   }
 
   private get executor(): SqlExecutor {
