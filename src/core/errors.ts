@@ -90,7 +90,10 @@ export class TaskAlreadyFinishedError extends StablehandError {
   }
 }
 
-/** The task cannot be retried: it did not end FAILED or CANCELLED, or it was retried already. */
+/**
+ * The task cannot be retried: it did not end FAILED or CANCELLED, it was retried already, or its
+ * record does not hold its whole input (a retry runs with the same input or not at all).
+ */
 export class TaskNotRetryableError extends StablehandError {
   /** The task's id. */
   readonly taskId: string;
@@ -98,10 +101,12 @@ export class TaskNotRetryableError extends StablehandError {
   readonly retriedAs: string | null;
 
   /** Names the task and why it cannot be retried. */
-  constructor(taskId: string, reason: { status: string } | { retriedAs: string }) {
+  constructor(taskId: string, reason: { status: string } | { retriedAs: string } | { input: 'cut' | 'unstored' }) {
     super('TASK_NOT_RETRYABLE', 'retriedAs' in reason
       ? `Task "${taskId}" was already retried as "${reason.retriedAs}".`
-      : `Task "${taskId}" is ${reason.status}; only FAILED and CANCELLED tasks can be retried.`);
+      : 'input' in reason
+        ? `Task "${taskId}" cannot be retried: ${reason.input === 'cut' ? 'its input was too long for the record\'s column and was kept cut' : 'the record keeps no input'}, so a retry would not run with the same input.`
+        : `Task "${taskId}" is ${reason.status}; only FAILED and CANCELLED tasks can be retried.`);
     this.taskId = taskId;
     this.retriedAs = 'retriedAs' in reason ? reason.retriedAs : null;
   }

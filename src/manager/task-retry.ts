@@ -37,6 +37,8 @@ export async function retryTask(host: RetryHost, id: string, options: RetryOptio
   if (!old) throw new TaskNotFoundError(id);
   if (old.retriedAs) throw new TaskNotRetryableError(id, { retriedAs: old.retriedAs });
   if (old.status !== 'FAILED' && old.status !== 'CANCELLED') throw new TaskNotRetryableError(id, { status: old.status });
+  if (store.tracksInputs === false) throw new TaskNotRetryableError(id, { input: 'unstored' });
+  if (isCutJson(old.input)) throw new TaskNotRetryableError(id, { input: 'cut' });
   const kind = old.taskName ?? '';
   if (!host.defines(kind)) throw new UnknownTaskKindError(kind, host.kinds());
   const now = host.now();
@@ -58,4 +60,14 @@ export async function retryTask(host: RetryHost, id: string, options: RetryOptio
     if (!source.written) await store.linkRetry(id, null, null, null, newId).catch(() => false);
     throw error;
   }
+}
+
+/**
+ * Whether a stored JSON value is the mark a store leaves of JSON too long for its column
+ * (`{ truncated: true, length, preview }`, see the TypeORM adapter's storable.ts).
+ */
+function isCutJson(value: JsonValue | null): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length === 3 && value.truncated === true && typeof value.length === 'number' && typeof value.preview === 'string';
 }

@@ -58,6 +58,11 @@ export interface RecordStore {
    */
   readonly indexesKeys: boolean;
   /**
+   * Whether records keep their input (`input`), which `retry()` launches again. Known once the
+   * store is open; absent reads as true.
+   */
+  readonly tracksInputs?: boolean;
+  /**
    * Whether records keep their kind (`taskName`). Without it, words every task of a kind shares
    * (its name, its defined label) are indexed per task, as search cannot find them by kind.
    * Known once the store is open; absent reads as true.

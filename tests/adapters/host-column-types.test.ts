@@ -157,6 +157,11 @@ for (const engine of engines) {
         await waitFor(async () => (await manager.countTasks({ affected: 'order:1' })).DONE === 2, 5_000, 'the second task to finish');
         await manager.cleanupCompletedTasks({ deleteRecords: true });
         expect((await manager.listTasks({ affected: 'order:1' })).tasks).toEqual([]);
+        // The table keeps no input: a retry could not run with the same input, so there is none.
+        manager.define('broken', { run: () => { throw new Error('no'); } });
+        const broken = await manager.launch('broken', { file: 'a.csv' });
+        await waitFor(async () => (await manager.getTask(broken.id))?.status === 'FAILED', 5_000, 'the task to fail');
+        await expect(manager.retry(broken.id)).rejects.toThrow(/keeps no input/);
         expect(logger.errors).toEqual([]);
       });
     }

@@ -6,6 +6,7 @@ import {
   StablehandTaskRecord, TaskNotFoundError, TaskNotRetryableError, UnknownTaskKindError,
   type KindMetrics, type LaunchOptions, type JsonValue, type MetricsBucket, type TaskContext, type TaskManager, type TaskRecord,
 } from '../../src/index.js';
+import { newTaskId } from '../../src/manager/task-id.js';
 import { postgres, sqlite, tempDir } from '../helpers/data-sources.js';
 import { memoryKind, recordEvents, sqliteKind, type ManagerKind } from '../helpers/managers.js';
 import { recordingLogger, waitFor } from '../helpers/wait.js';
@@ -219,6 +220,23 @@ describe.each(KINDS)('retry(): $name', (kind) => {
       await expect(manager.retry(id)).rejects.toSatisfy((error) => error instanceof TaskNotFoundError && error.code === 'TASK_NOT_FOUND');
     }
     expect((await manager.countTasks()).ALL).toBe(2);
+  });
+
+  it('refuses to retry a task whose record kept its input cut, rather than run it with a preview', async () => {
+    const store = new MemoryRecordStore();
+    const { manager } = await make(memoryKind, { store });
+    manager.define('import', { run: () => { throw new Error('bad row'); } });
+    await manager.start();
+    const { id } = await manager.launch('import', { rows: ['a', 'b'] });
+    await settled(manager, id);
+    // What a store keeps of JSON too long for its column (see the TypeORM adapter's storable.ts).
+    const record = await store.get(id);
+    const cut = newTaskId();
+    await store.create({ ...record!, id: cut, input: { truncated: true, length: 70_000, preview: '{"rows":["a"' } });
+    await expect(manager.retry(cut)).rejects.toSatisfy((error) =>
+      error instanceof TaskNotRetryableError && /kept cut/.test(error.message) && error.retriedAs === null);
+    expect(await manager.getTask(cut)).toMatchObject({ retriedAs: null });
+    await expect(manager.retry(id)).resolves.toMatchObject({ status: 'PENDING' });
   });
 
   it('names who cancelled on the cancel event of a task another manager asked to cancel', async () => {

@@ -165,6 +165,10 @@ export class TypeOrmRecordStore implements RecordStore {
     return this.sql.has('attempt');
   }
 
+  get tracksInputs(): boolean {
+    return this.sql.has('input');
+  }
+
   get tracksKinds(): boolean {
     return this.sql.has('taskName');
   }
