@@ -141,9 +141,21 @@ export class TaskExecutor {
   // that need closures live in small methods of their own.
   private track(job: TaskJob): Promise<JobOutcome | undefined> {
     const task = this.active.get(job.id);
-    const execution = task ? this.start(task, job.input) : this.adoption.adopt(job);
+    const run = task ? this.start(task, job.input) : this.adoption.adopt(job);
+    const execution = this.runner.inProcess === true ? run : this.durably(run);
     if (execution !== SETTLED) this.remember(execution);
     return execution;
+  }
+
+  /**
+   * A distributed engine hears that a job is done only once its record says so durably: a worker
+   * that dies in between would otherwise leave a record RUNNING under its name for a job the
+   * engine counts as completed, and the sweep would fail a task whose work was done.
+   */
+  private async durably(run: Promise<JobOutcome | undefined>): Promise<JobOutcome | undefined> {
+    const outcome = run === SETTLED ? undefined : await run;
+    await this.store.flush();
+    return outcome;
   }
 
   private remember(execution: Promise<unknown>): void {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ModelTrackingTaskManager } from '../../src/index.js';
 import { BullMqRunner } from '../../src/bullmq.js';
 import { postgres, sqlite, tableName, tempDir } from '../helpers/data-sources.js';
@@ -54,6 +54,11 @@ for (const engine of [sqlite, postgres]) describe.skipIf(!REDIS_URL || engine.sk
     const database: Record<string, string> = engine.name === 'sqlite' ? { SH_DB_FILE: file }
       : { SH_DB_URL: process.env.STABLEHAND_TEST_POSTGRES_URL ?? '', SH_DB_SCHEMA: suiteNamespace() };
     env = { ...database, SH_REDIS_URL: REDIS_URL ?? '', SH_PREFIX: PREFIX, SH_QUEUE: queueName };
+  });
+
+  // A test that fails half-way must not leave its workers taking the next test's jobs.
+  afterEach(() => {
+    for (const worker of workers.splice(0)) if (!worker.exited) worker.child.kill('SIGKILL');
   });
 
   afterAll(async () => {
