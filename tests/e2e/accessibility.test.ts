@@ -1,20 +1,15 @@
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
 import { axeViolations, formatViolations } from '../helpers/axe.js';
 import { ControlledTasks, recordingLogger, waitFor } from '../ui/helpers.js';
+import { chromiumPath, describeWithBrowser } from '../helpers/chromium.js';
 
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)));
-if (!chromiumPath) {
-  console.warn('[e2e] skipping the accessibility tests: no Chromium found (set CHROMIUM_PATH or install the chromium package).');
-}
-const describeBrowser = chromiumPath ? describe : describe.skip;
+const describeBrowser = describeWithBrowser('the accessibility tests');
 
 /** A host model: `launch(..., { affected: new Order(42) })` is indexed as `order:42`. */
 class Order {

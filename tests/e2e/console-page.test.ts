@@ -1,26 +1,22 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import express from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { TaskContext } from '../../src/core/types.js';
 import { TaskManager } from '../../src/manager/task-manager.js';
 import type { TaskManagerOptions } from '../../src/manager/task-manager-options.js';
 import { createTaskRouter, type TaskRouterOptions } from '../../src/ui/create-task-router.js';
 import { ControlledTasks, deferred, recordingLogger, sleep, waitFor } from '../ui/helpers.js';
+import { chromiumPath, describeWithBrowser } from '../helpers/chromium.js';
 
 // The operator's console in a real browser: status tabs, paging, search, the affected-object
 // view, retry, the live timeline and the metrics charts, each on a manager of its own so the
 // counts a test checks are its own.
 
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)));
-if (!chromiumPath) {
-  console.warn('[e2e] skipping the console browser tests: no Chromium found (set CHROMIUM_PATH or install the chromium package).');
-}
-const describeBrowser = chromiumPath ? describe : describe.skip;
+const describeBrowser = describeWithBrowser('the console browser tests');
 
 const OUTPUT_DIR = resolve('test-output');
 const POLL_MS = 300;

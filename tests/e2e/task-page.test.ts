@@ -1,21 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import express from 'express';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { TaskManager } from '../../src/manager/task-manager.js';
 import { createTaskRouter } from '../../src/ui/create-task-router.js';
 import { ControlledTasks, XSS_LABEL, XSS_RESULT, recordingLogger, waitFor } from '../ui/helpers.js';
+import { chromiumPath, describeWithBrowser } from '../helpers/chromium.js';
 
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-const chromiumPath = CHROMIUM_CANDIDATES.find((path): path is string => Boolean(path && existsSync(path)));
-if (!chromiumPath) {
-  console.warn('[e2e] skipping the browser tests: no Chromium found (set CHROMIUM_PATH or install the chromium package).');
-}
-const describeBrowser = chromiumPath ? describe : describe.skip;
+const describeBrowser = describeWithBrowser('the browser tests');
 
 const OUTPUT_DIR = resolve('test-output');
 const POLL_MS = 300;
