@@ -153,7 +153,7 @@ export class TaskExecutor {
    * engine counts as completed, and the sweep would fail a task whose work was done.
    */
   private async durably(run: Promise<JobOutcome | undefined>): Promise<JobOutcome | undefined> {
-    const outcome = run === SETTLED ? undefined : await run;
+    const outcome = await run;
     await this.store.flush();
     return outcome;
   }

@@ -90,8 +90,8 @@ export class TaskManager<Kinds extends KindsOf<Kinds> = TaskKinds> {
     const task = this.executor.active.get(id);
     if (!task) return;
     // Who asked is on the record (one read per cancel): the cancel event carries it as for a local cancel.
-    const asked = await this.store.get(id).catch(() => null);
-    if (asked?.cancelRequestedBy !== null && asked?.cancelRequestedBy !== undefined) task.cancelledBy = asked.cancelRequestedBy;
+    const by = (await this.store.get(id).catch(() => null))?.cancelRequestedBy ?? null;
+    if (by !== null) task.cancelledBy = by;
     await this.cancelHere(id);
   }
 

@@ -167,19 +167,26 @@ function wholeNumber(value: unknown): number | null {
   return typeof n === 'number' && Number.isInteger(n) ? n : null;
 }
 
-/** A record's attempt errors as the detail view lists them; anything but such a list reads as none. */
-function attemptErrorsOf(record: TaskRecord): TaskDetailJson['attempt_errors'] {
-  const given: unknown = record.attemptErrors;
+/**
+ * The entries of a JSON list column as `read` shapes them, leaving out those it refuses (null):
+ * a host's column may hold anything, and anything but such a list reads as none.
+ */
+function entriesOf<T>(given: unknown, read: (entry: Record<string, unknown>) => T | null): T[] {
   if (!Array.isArray(given)) return [];
-  const list: TaskDetailJson['attempt_errors'] = [];
+  const list: T[] = [];
   for (const entry of given as unknown[]) {
-    if (typeof entry !== 'object' || entry === null) continue;
-    const { attempt, error, at } = entry as Record<string, unknown>;
-    const number = wholeNumber(attempt);
-    if (number === null || typeof error !== 'string') continue;
-    list.push({ attempt: number, error, at: typeof at === 'string' ? at : null });
+    const shaped = typeof entry === 'object' && entry !== null ? read(entry as Record<string, unknown>) : null;
+    if (shaped !== null) list.push(shaped);
   }
   return list;
+}
+
+/** A record's attempt errors as the detail view lists them. */
+function attemptErrorsOf(record: TaskRecord): TaskDetailJson['attempt_errors'] {
+  return entriesOf(record.attemptErrors, ({ attempt, error, at }) => {
+    const number = wholeNumber(attempt);
+    return number === null || typeof error !== 'string' ? null : { attempt: number, error, at: typeof at === 'string' ? at : null };
+  });
 }
 
 /**
@@ -203,18 +210,12 @@ export function toTaskDetail(record: TaskRecord, affectedKeys: readonly string[]
   };
 }
 
-/** A record's milestones as the timeline lists them; anything but such a list reads as none. */
+/** A record's milestones as the timeline lists them. */
 function milestonesOf(record: TaskRecord): TaskDetailJson['milestones'] {
-  const given: unknown = record.milestones;
-  if (!Array.isArray(given)) return [];
-  const list: TaskDetailJson['milestones'] = [];
-  for (const entry of given as unknown[]) {
-    if (typeof entry !== 'object' || entry === null) continue;
-    const { percent, message, at, attempt } = entry as Record<string, unknown>;
-    if (typeof percent !== 'number' || typeof at !== 'string') continue;
-    list.push({ percent, message: typeof message === 'string' ? message : null, at, attempt: wholeNumber(attempt) ?? 1 });
-  }
-  return list;
+  return entriesOf(record.milestones, ({ percent, message, at, attempt }) =>
+    typeof percent !== 'number' || typeof at !== 'string'
+      ? null
+      : { percent, message: typeof message === 'string' ? message : null, at, attempt: wholeNumber(attempt) ?? 1 });
 }
 
 /** Shapes a page of records for `GET status/`. */
