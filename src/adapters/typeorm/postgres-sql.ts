@@ -51,9 +51,8 @@ export interface TypedValuesUpdate {
  * with the first row's placeholders cast: PostgreSQL types each VALUES column from its typed values
  * and casts the untyped placeholders of the other rows to that type, so one cast per column is
  * enough and the text of a 256-row statement stays short. The ids again as an array give the
- * planner an index path it always takes: without it, statistics of a table that grew fast since
- * they were gathered (a new install, a bulk launch) make the status index look like a few rows,
- * and every statement reads every unfinished record.
+ * planner a primary-key path for the whole batch; the fence keeps the status index out of reach
+ * (see RecordSql's statusBesideId).
  */
 export function typedValuesUpdate(update: TypedValuesUpdate): string {
   const { columns, types, count } = update;
