@@ -27,7 +27,7 @@ function recordUpdates(dataSource: DataSource): Statement[] {
   const seen: Statement[] = [];
   if (dataSource.options.type === 'better-sqlite3') {
     // The store runs its statements on better-sqlite3's connection itself, prepared once each.
-    const db = dataSource.driver.databaseConnection as { prepare(sql: string): NativeStatement };
+    const db = (dataSource.driver as unknown as { databaseConnection: { prepare(sql: string): NativeStatement } }).databaseConnection;
     const prepare = db.prepare.bind(db);
     db.prepare = (sql: string) => {
       const statement = prepare(sql);

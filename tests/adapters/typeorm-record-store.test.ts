@@ -1,10 +1,11 @@
-import type { DataSource } from 'typeorm';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  ModelTrackingTaskManager, StoreUnavailableError, TaskConflictError, TypeOrmRecordStore, type TaskManager, type TaskRecord,
+  ConfigurationError, ModelTrackingTaskManager, StablehandTaskKey, StablehandTaskRecord, StoreUnavailableError, TaskConflictError, TypeOrmRecordStore, type TaskManager, type TaskRecord,
 } from '../../src/index.js';
 import { newTaskId } from '../../src/manager/task-id.js';
-import { engines, tableName } from '../helpers/data-sources.js';
+import { engines, tableName, tempDir } from '../helpers/data-sources.js';
 import { ImportJob, importJobFieldMap, importJobStatusValues } from '../helpers/import-job-entity.js';
 import { deferred, recordingLogger, waitFor } from '../helpers/wait.js';
 
@@ -230,6 +231,24 @@ for (const engine of engines) {
       expect(await terminal(manager, id)).toMatchObject({ status: 'DONE', result: 'finished during the outage', cleanedUp: true });
       await waitFor(() => logger.lines.some((l) => l.includes('recovered after')), 5_000, 'the recovery line');
       expect((await manager.listTasks()).tasks.map((t) => t.id)).toEqual([id]);
+    });
+
+    it.runIf(engine.name === 'sqlite')('refuses a locking launch as a set-up mistake when the lock entity is not registered, and launches the rest', async () => {
+      const dataSource = new DataSource({
+        type: 'better-sqlite3', database: join(tempDir(), 'no-locks.db'), entities: [StablehandTaskRecord, StablehandTaskKey], synchronize: true,
+      });
+      await dataSource.initialize();
+      open.push(dataSource);
+      const manager = track(new ModelTrackingTaskManager({ dataSource }));
+      manager.define('edit', { label: 'Bulk edit', run: () => 'edited' });
+      await manager.start();
+      const refused = await manager.launch('edit', null, { affected: ['order:1'], lock: true }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ConfigurationError);
+      expect(refused).toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('StablehandTaskLock') });
+      // Nothing was written for it, and launches without a lock work.
+      expect((await manager.listTasks()).tasks).toEqual([]);
+      const { id } = await manager.launch('edit', null, { affected: ['order:1'] });
+      expect(await terminal(manager, id)).toMatchObject({ status: 'DONE', result: 'edited' });
     });
   });
 }

@@ -31,9 +31,7 @@ export class ConsoleSql {
     const sql = r.text(`keys:insert:${count}`, () => {
       let index = 0;
       const rows = Array.from({ length: count }, () => `(${r.placeholder(++index)}, ${r.placeholder(++index)})`).join(', ');
-      return r.driverKind === 'mysql'
-        ? `INSERT IGNORE INTO ${k.table} (${k.taskId}, ${k.key}) VALUES ${rows}`
-        : `INSERT INTO ${k.table} (${k.taskId}, ${k.key}) VALUES ${rows} ON CONFLICT DO NOTHING`;
+      return r.insertIgnore(k.table, `${k.taskId}, ${k.key}`, rows);
     });
     return { sql, params: pairs.slice(offset * 2, (offset + count) * 2) };
   }

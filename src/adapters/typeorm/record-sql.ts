@@ -1,6 +1,5 @@
 import type { DataSource, Driver } from 'typeorm';
 import type { MappedColumn, RecordMapping } from './record-mapping.js';
-import { ConfigurationError } from '../../core/errors.js';
 import { driverKindOf, type DriverKind } from './driver-kind.js';
 import { RECORD_KEYS, type RecordKey, type RecordPatch, type TaskRecord } from '../../core/record.js';
 import { ACTIVE_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../../core/status.js';
@@ -62,15 +61,6 @@ export interface PageCursor {
   after?: string | undefined;
 }
 
-/** The lock table's quoted names. */
-export interface LockTable {
-  table: string;
-  objectKey: string;
-  taskId: string;
-  lockedAt: string;
-  lockedAtColumn: MappedColumn;
-}
-
 /**
  * Builds every statement the TypeORM store runs, with constant texts (cached by shape) and
  * parameters converted for the mapped columns.
@@ -89,7 +79,7 @@ export class RecordSql {
   private readonly status: string;
   private readonly createConstants: { bound: MappedColumn[]; columns: MappedColumn[]; values: string } | null;
 
-  constructor(dataSource: DataSource, readonly mapping: RecordMapping, readonly locks: LockTable | null) {
+  constructor(dataSource: DataSource, readonly mapping: RecordMapping) {
     this.kind = driverKindOf(dataSource);
     this.dialect = DIALECTS[this.kind];
     this.driver = dataSource.driver;
@@ -138,7 +128,7 @@ export class RecordSql {
     const columns = retries ?? (fixed ? fixed.bound : this.createColumns);
     const sql = this.text(`insert:${retries ? 'retry' : fixed ? 'fresh' : 'any'}:${count}`, () => {
       const names = [...columns, ...(fixed ? fixed.columns : [])].map((column) => column.sql).join(', ');
-      const rows = fixed ? this.rows(count, columns.length, fixed.values) : this.rows(count, columns.length);
+      const rows = fixed ? this.valueRows(count, columns.length, fixed.values) : this.valueRows(count, columns.length);
       return `INSERT INTO ${this.mapping.table} (${names}) VALUES ${rows}`;
     });
     const params: unknown[] = new Array(count * columns.length);
@@ -249,7 +239,7 @@ export class RecordSql {
     const sql = this.text(`updateMany:${fence}:${count}:${keys.join(',')}`, () => {
       if (this.dialect.updateMany === 'typed-values') return this.typedUpdateMany(keys, count, fence);
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + lead + 1}`).join(', ');
-      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.rows(count, width)}) AS v ` +
+      return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.valueRows(count, width)}) AS v ` +
         `WHERE t.${this.id} = v.column1 AND ${this.fenceSql(fence, 't.', 'v.column2', count * width)}`;
     });
     const columns = keys.map((key) => this.col(key));
@@ -523,40 +513,6 @@ export class RecordSql {
     };
   }
 
-  /** Removes locks on `keys` whose holder is no longer PENDING or RUNNING (or gone). */
-  deleteStaleLocks(keys: readonly string[]): SqlStatement {
-    const l = this.lockTable();
-    let index = 0;
-    const list = keys.map(() => this.dialect.placeholder(++index)).join(', ');
-    return {
-      sql: `DELETE FROM ${l.table} WHERE ${l.objectKey} IN (${list}) AND ${l.taskId} NOT IN ` +
-        `(SELECT ${this.idAsText} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)}))`,
-      params: [...keys, ...this.statusValues(ACTIVE_STATUSES)],
-    };
-  }
-
-  /** Inserts one lock row per key, skipping keys that are already locked. */
-  insertLocks(taskId: string, keys: readonly string[], at: Date): SqlStatement {
-    const l = this.lockTable();
-    const lockedAt: unknown = this.driver.preparePersistentValue(at, l.lockedAtColumn.metadata);
-    return {
-      sql: this.dialect.insertIgnore(l.table, `${l.objectKey}, ${l.taskId}, ${l.lockedAt}`, this.rows(keys.length, 3)),
-      params: keys.flatMap((key) => [key, taskId, lockedAt]),
-    };
-  }
-
-  /** Who holds locks on `keys`. */
-  lockHolders(keys: readonly string[]): SqlStatement {
-    const l = this.lockTable();
-    let index = 0;
-    return {
-      sql: `SELECT ${l.objectKey} AS ${this.driver.escape('objectKey')}, ${l.taskId} AS ${this.driver.escape('taskId')} ` +
-        `FROM ${l.table} WHERE ${l.objectKey} IN (${keys.map(() => this.dialect.placeholder(++index)).join(', ')})`,
-      params: [...keys],
-      read: true,
-    };
-  }
-
   /**
    * The record's id as the lock table's text column compares it: PostgreSQL compares a `uuid` id
    * column with text only through a cast.
@@ -565,20 +521,20 @@ export class RecordSql {
     return this.dialect.updateMany === 'typed-values' ? `${this.id}::text` : this.id;
   }
 
-  /** Releases one task's locks. */
-  releaseLocks(taskId: string): SqlStatement {
-    const l = this.lockTable();
-    return { sql: this.text('unlock', () => `DELETE FROM ${l.table} WHERE ${l.taskId} = ${this.dialect.placeholder(1)}`), params: [taskId] };
-  }
-
-  /** Releases the locks of every task that is not PENDING or RUNNING, or has no record. */
-  releaseFinishedLocks(): SqlStatement {
-    const l = this.lockTable();
+  /**
+   * `SELECT` of the ids (as text) of every PENDING or RUNNING record, its placeholders numbered
+   * from `first`: what a lock or index row is kept for.
+   */
+  activeIds(first: number): SqlStatement {
     return {
-      sql: `DELETE FROM ${l.table} WHERE ${l.taskId} NOT IN (SELECT ${this.idAsText} FROM ${this.mapping.table} ` +
-        `WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}))`,
+      sql: `SELECT ${this.idAsText} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(first)}, ${this.dialect.placeholder(first + 1)})`,
       params: this.statusValues(ACTIVE_STATUSES),
     };
+  }
+
+  /** An INSERT of `values` rows that skips rows whose key exists already. */
+  insertIgnore(table: string, columns: string, values: string): string {
+    return this.dialect.insertIgnore(table, columns, values);
   }
 
   /** Turns a row read with {@link RecordSql.selectByIds} or {@link RecordSql.selectPage} into a record. */
@@ -613,14 +569,8 @@ export class RecordSql {
     return this.mapping.columns.get(key) as MappedColumn;
   }
 
-  private lockTable(): LockTable {
-    if (!this.locks) {
-      throw new ConfigurationError('Locks need the StablehandTaskLock entity: add it (or stablehandEntities) to the DataSource\'s entities.');
-    }
-    return this.locks;
-  }
-
-  private rows(count: number, width: number, constants = ''): string {
+  /** `count` rows of `width` placeholders each for a VALUES list, with `constants` appended to every row. */
+  valueRows(count: number, width: number, constants = ''): string {
     let index = 0;
     const tail = constants ? `, ${constants}` : '';
     return Array.from({ length: count }, () => `(${Array.from({ length: width }, () => this.dialect.placeholder(++index)).join(', ')}${tail})`).join(', ');

@@ -1,5 +1,5 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { resolveRecordMapping, type MappedColumn } from './record-mapping.js';
+import { resolveRecordMapping } from './record-mapping.js';
 import { ConfigurationError, StoreUnavailableError, TaskConflictError } from '../../core/errors.js';
 import type { CountQuery, ListQuery, TaskPage } from '../../core/list-query.js';
 import type { MetricsQuery, MetricsRows } from '../../core/metrics.js';
@@ -13,13 +13,14 @@ import type { RecordKey, RecordPatch, TaskRecord, FieldMap, StatusValues } from 
 import { FleetTally, type FleetSnapshot } from '../../core/fleet.js';
 import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
-import { INSERT_CHUNK_SIZES, RecordSql, type LockTable } from './record-sql.js';
+import { INSERT_CHUNK_SIZES, RecordSql } from './record-sql.js';
+import { LockSql } from './lock-sql.js';
 import { ReadBatcher } from './read-batcher.js';
 import {
   BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
   type Sqlite3Module,
 } from './sql-executor.js';
-import { StablehandTaskKey, StablehandTaskLock, StablehandTaskRecord } from './task-record-entity.js';
+import { StablehandTaskKey, StablehandTaskRecord } from './task-record-entity.js';
 import { WriteBuffer } from './write-buffer.js';
 import { driverKindOf } from './driver-kind.js';
 
@@ -67,6 +68,8 @@ export class TypeOrmRecordStore implements RecordStore {
   private readonly options: TypeOrmRecordStoreOptions;
   private sqlInstance: RecordSql | null = null;
   private consoleInstance: ConsoleSql | null = null;
+  // Null when the DataSource does not register the lock entity.
+  private locks: LockSql | null = null;
   private readsInstance: ConsoleReads | null = null;
   private executorInstance: SqlExecutor | null = null;
   private buffer: WriteBuffer | null = null;
@@ -91,10 +94,11 @@ export class TypeOrmRecordStore implements RecordStore {
       throw new ConfigurationError('The DataSource is not initialized: await dataSource.initialize() before starting the task manager.');
     }
     const mapping = resolveRecordMapping(dataSource, this.options.entity ?? StablehandTaskRecord, this.options.fieldMap, this.options.statusValues);
-    this.sqlInstance = new RecordSql(dataSource, mapping, lockTable(dataSource));
+    this.sqlInstance = new RecordSql(dataSource, mapping);
     this.consoleInstance = new ConsoleSql(this.sqlInstance, keyTable(dataSource));
+    this.locks = LockSql.of(dataSource, this.sqlInstance);
     this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
-    this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.consoleInstance, this.options.logger ?? console);
+    this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.consoleInstance, this.locks, this.options.logger ?? console);
     this.readsInstance = new ConsoleReads(this.executorInstance, this.sqlInstance, this.consoleInstance);
     await this.checkSchema();
     const sql = this.sqlInstance;
@@ -143,10 +147,13 @@ export class TypeOrmRecordStore implements RecordStore {
   }
 
   private async createLocked(record: TaskRecord, lockKeys: readonly string[], indexKeys: readonly string[] | null): Promise<void> {
+    const locks = this.locks;
+    // A mistake in the set-up, not an outage: said as such, not as a write that failed.
+    if (!locks) throw new ConfigurationError('Locks need the StablehandTaskLock entity: add it (or stablehandEntities) to the DataSource\'s entities.');
     // Terminal states still queued here must land first, or their locks would look held.
     await this.writes.flush();
     try {
-      await this.executor.transaction(() => this.lockAndInsert(record, lockKeys, indexKeys));
+      await this.executor.transaction(() => this.lockAndInsert(locks, record, lockKeys, indexKeys));
     } catch (error) {
       if (error instanceof TaskConflictError) throw error;
       throw new StoreUnavailableError(`The task record could not be written: ${errorMessage(error)}`, error);
@@ -211,11 +218,11 @@ export class TypeOrmRecordStore implements RecordStore {
     if (!sql.tracksOwners) return false;
     // Buffered writes first, so the compare sees this process's own latest state.
     await this.writes.flush();
-    const releaseLocks = patch.status !== undefined && isTerminalStatus(patch.status) && sql.locks !== null;
+    const locks = patch.status !== undefined && isTerminalStatus(patch.status) ? this.locks : null;
     return this.executor.transaction(function* takeOver(): SqlPlan<boolean> {
       const statement = sql.takeOver(id, owner, heartbeatAt, patch);
       const changed = statement ? ((yield statement) as number) > 0 : false;
-      if (changed && releaseLocks) yield sql.releaseLocks(id);
+      if (changed && locks) yield locks.release(id);
       return changed;
     });
   }
@@ -290,9 +297,10 @@ export class TypeOrmRecordStore implements RecordStore {
     if (unownedIn?.length === 0) return 0;
     await this.writes.flush();
     const sql = this.sql;
+    const locks = this.locks;
     return this.executor.transaction(function* abandon(): SqlPlan<number> {
       const changed = (yield sql.abandonActive(message, at, unownedIn)) as number;
-      if (sql.locks) yield sql.releaseFinishedLocks();
+      if (locks) yield locks.releaseFinished();
       return changed;
     });
   }
@@ -301,8 +309,9 @@ export class TypeOrmRecordStore implements RecordStore {
     await this.writes.flush();
     const sql = this.sql;
     const consoleSql = this.console;
+    const locks = this.locks;
     return this.executor.transaction(function* sweep(): SqlPlan<StoreCleanupResult> {
-      const locksReleased = sql.locks ? (yield sql.releaseFinishedLocks()) as number : 0;
+      const locksReleased = locks ? (yield locks.releaseFinished()) as number : 0;
       if (deleteRecords && consoleSql.keys) yield consoleSql.deleteKeysOfSwept(olderThan);
       const namesQuery = sql.sweptTaskNames(olderThan, !deleteRecords);
       const names = namesQuery ? (yield namesQuery) as SqlRows : [];
@@ -317,16 +326,15 @@ export class TypeOrmRecordStore implements RecordStore {
     });
   }
 
-  private *lockAndInsert(record: TaskRecord, keys: readonly string[], indexKeys: readonly string[] | null): SqlPlan<void> {
-    const sql = this.sql;
-    yield sql.deleteStaleLocks(keys);
-    const taken = (yield sql.insertLocks(record.id, keys, record.createdAt ?? new Date())) as number;
+  private *lockAndInsert(locks: LockSql, record: TaskRecord, keys: readonly string[], indexKeys: readonly string[] | null): SqlPlan<void> {
+    yield locks.deleteStale(keys);
+    const taken = (yield locks.insert(record.id, keys, record.createdAt ?? new Date())) as number;
     if (taken < keys.length) {
-      const holders = ((yield sql.lockHolders(keys)) as SqlRows).filter((row) => row.taskId !== record.id);
+      const holders = ((yield locks.holders(keys)) as SqlRows).filter((row) => row.taskId !== record.id);
       // Throwing rolls the transaction back, so none of this task's locks stay behind.
       throw new TaskConflictError(holders.map((row) => String(row.objectKey)), stringOf(holders[0]?.taskId ?? 'unknown'));
     }
-    yield sql.insert([record]);
+    yield this.sql.insert([record]);
     if (indexKeys) yield* this.console.insertKeysOf([record.id], [indexKeys]);
   }
 
@@ -375,23 +383,6 @@ async function createExecutor(dataSource: DataSource, logger: Logger): Promise<S
     case 'mysql':
       return new QueryRunnerExecutor(dataSource);
   }
-}
-
-function lockTable(dataSource: DataSource): LockTable | null {
-  if (!dataSource.hasMetadata(StablehandTaskLock)) return null;
-  const metadata = dataSource.getMetadata(StablehandTaskLock);
-  // The columns of our own lock entity are always there.
-  // eslint-disable-next-line @typescript-eslint/non-nullable-type-assertion-style -- `!` is forbidden by no-non-null-assertion
-  const column = (property: string) => metadata.findColumnWithPropertyPath(property) as MappedColumn['metadata'];
-  const escape = (name: string) => dataSource.driver.escape(name);
-  const lockedAt = column('lockedAt');
-  return {
-    table: metadata.tablePath.split('.').map(escape).join('.'),
-    objectKey: escape(column('objectKey').databaseName),
-    taskId: escape(column('taskId').databaseName),
-    lockedAt: escape(lockedAt.databaseName),
-    lockedAtColumn: { key: 'createdAt', metadata: lockedAt, sql: escape(lockedAt.databaseName), kind: 'date', maxChars: undefined, integer: false },
-  };
 }
 
 function keyTable(dataSource: DataSource): KeyTable | null {

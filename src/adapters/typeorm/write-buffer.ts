@@ -4,6 +4,7 @@ import { RECORD_KEYS, type RecordPatch, type TaskRecord } from '../../core/recor
 import { isTerminalStatus } from '../../core/status.js';
 import { INSERT_CHUNK_SIZES, type Fence, type PatchEntry, type RecordSql } from './record-sql.js';
 import type { ConsoleSql } from './console-sql.js';
+import type { LockSql } from './lock-sql.js';
 import type { SqlExecutor, SqlPlan, SqlRows } from './sql-executor.js';
 import type { HeartbeatReport } from '../../ports/record-store.js';
 
@@ -67,6 +68,7 @@ export class WriteBuffer {
     private readonly executor: SqlExecutor,
     private readonly sql: RecordSql,
     private readonly console: ConsoleSql,
+    private readonly locks: LockSql | null,
     private readonly logger: Logger,
   ) {}
 
@@ -287,7 +289,7 @@ export class WriteBuffer {
         const statement = sql.markCleanedUp(change.id, change.cleanupAt);
         if (statement) yield statement;
       }
-      if (change.releaseLocks && sql.locks) yield sql.releaseLocks(change.id);
+      if (change.releaseLocks && this.locks) yield this.locks.release(change.id);
     }
     for (const beat of batch.beats) yield* this.beat(beat);
   }
