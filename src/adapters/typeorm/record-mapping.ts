@@ -113,6 +113,13 @@ export function resolveRecordMapping(
         `(its columns: ${metadata.columns.map((c) => c.propertyPath).join(', ')}).`,
       );
     }
+    if (column.isArray) {
+      // Every key holds one value (JSON as text when it is a list): a native array column would refuse it.
+      throw new ConfigurationError(
+        `fieldMap.${key} maps to "${property}" of entity ${metadata.name}, an array column; stablehand writes one value per column ` +
+        '(lists as JSON): map it to a JSON or text column.',
+      );
+    }
     const kind = columnKind(column);
     const limit = columnCharLimit(column, kind === 'text' || kind === 'json', dataSource.options.type === 'mysql' || dataSource.options.type === 'mariadb');
     if (limit !== undefined) capacity.set(key, limit);

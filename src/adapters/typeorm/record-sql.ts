@@ -5,10 +5,14 @@ import { RECORD_KEYS, type RecordKey, type RecordPatch, type TaskRecord } from '
 import { ACTIVE_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '../../core/status.js';
 import { decodeValue, encodeValue } from './column-codec.js';
 import type { SqlRows, SqlStatement } from './sql-executor.js';
-import { postgresValueType, typedValuesUpdate } from './postgres-sql.js';
+import { postgresValueType, unnestInsert, unnestUpdate } from './postgres-sql.js';
 
 /** Row counts a multi-row INSERT is cut into, so a handful of statement texts serve every batch. */
 export const INSERT_CHUNK_SIZES = [256, 64, 16, 4, 1] as const;
+
+// Rows per statement where a statement takes its rows as arrays (PostgreSQL): one text serves
+// any count, so batches are cut only to bound a statement's size.
+const ARRAY_ROWS = 1_000;
 
 // The keys a record has when it is created; all others are still empty then.
 const CREATE_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>([
@@ -20,11 +24,11 @@ const CREATE_KEYS: ReadonlySet<RecordKey> = new Set<RecordKey>([
 interface Dialect {
   placeholder(index: number): string;
   /**
-   * How guarded changes are written: 'values' many records a statement with
-   * `UPDATE ... FROM (VALUES ...)`; 'typed-values' the same with the VALUES columns cast to their
-   * columns' types (PostgreSQL); 'single' one UPDATE per record.
+   * How rows are written many at a time: 'values' as `INSERT ... VALUES (...), (...)` and guarded
+   * changes as `UPDATE ... FROM (VALUES ...)`; 'arrays' as one array parameter per column,
+   * unnested (PostgreSQL); 'single' multi-row inserts and one UPDATE per record.
    */
-  updateMany: 'values' | 'typed-values' | 'single';
+  updateMany: 'values' | 'arrays' | 'single';
   /** Whether an UPDATE can return the rows it changed (`RETURNING`). */
   returning: boolean;
   insertIgnore(table: string, columns: string, values: string): string;
@@ -37,7 +41,7 @@ const SQLITE: Dialect = {
 const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
   'better-sqlite3': SQLITE,
   sqlite: SQLITE,
-  postgres: { placeholder: (i) => `$${i}`, updateMany: 'typed-values', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  postgres: { placeholder: (i) => `$${i}`, updateMany: 'arrays', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
   mysql: { placeholder: QUESTION_MARK, updateMany: 'single', returning: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 
@@ -126,6 +130,7 @@ export class RecordSql {
     const retries = this.retryColumns !== null && namesRetried(records, offset, count) ? this.retryColumns : null;
     const fixed = retries === null && this.createConstants !== null && startsFresh(records, offset, count) ? this.createConstants : null;
     const columns = retries ?? (fixed ? fixed.bound : this.createColumns);
+    if (this.dialect.updateMany === 'arrays') return this.insertArrays(records, offset, count, columns, retries ? 'retry' : 'any');
     const sql = this.text(`insert:${retries ? 'retry' : fixed ? 'fresh' : 'any'}:${count}`, () => {
       const names = [...columns, ...(fixed ? fixed.columns : [])].map((column) => column.sql).join(', ');
       const rows = fixed ? this.valueRows(count, columns.length, fixed.values) : this.valueRows(count, columns.length);
@@ -141,6 +146,31 @@ export class RecordSql {
       }
     }
     return { sql, params };
+  }
+
+  private insertArrays(records: readonly TaskRecord[], offset: number, count: number, columns: readonly MappedColumn[], shape: string): SqlStatement {
+    const sql = this.text(`insert:arrays:${shape}`, () => unnestInsert(
+      this.mapping.table, columns.map((column) => column.sql), columns.map((column) => postgresValueType(column, this.driver)),
+    ));
+    const params = columns.map((column) => {
+      const values: unknown[] = new Array(count);
+      for (let i = 0; i < count; i++) {
+        const value = records[offset + i][column.key];
+        values[i] = value === null ? null : encodeValue(column, value, this.driver, this.mapping);
+      }
+      return values;
+    });
+    return { sql, params };
+  }
+
+  /**
+   * How many of `remaining` rows the next multi-row statement takes: a size from
+   * {@link INSERT_CHUNK_SIZES}, so that a handful of texts serve every batch, unless rows go as arrays.
+   */
+  rowsPerStatement(remaining: number): number {
+    if (this.dialect.updateMany === 'arrays') return Math.min(remaining, ARRAY_ROWS);
+    for (const size of INSERT_CHUNK_SIZES) if (size <= remaining) return size;
+    return 1;
   }
 
   /** Whether records carry owners and heartbeats. */
@@ -203,7 +233,7 @@ export class RecordSql {
    * only path; MySQL's statements pin a single id, which its optimiser always prefers.
    */
   private statusBesideId(alias: string, test: string): string {
-    if (this.dialect.updateMany === 'typed-values') return `(${alias}${this.status} ${test}) IS TRUE`;
+    if (this.dialect.updateMany === 'arrays') return `(${alias}${this.status} ${test}) IS TRUE`;
     return `${this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status} ${test}`;
   }
 
@@ -229,46 +259,54 @@ export class RecordSql {
   }
 
   /**
-   * One UPDATE of `count` records from `offset` that change the same `keys` under the same
-   * `fence` (a count from {@link INSERT_CHUNK_SIZES}), each applied only while its fence holds.
+   * One UPDATE of `count` records from `offset` (a count from {@link RecordSql.rowsPerStatement})
+   * that change the same `keys` under the same `fence`, each applied only while its fence holds.
    */
   guardedUpdateMany(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset: number, count: number, fence: Fence): SqlStatement {
+    if (this.dialect.updateMany === 'arrays') return this.updateArrays(keys, entries, offset, count, fence);
     // Each VALUES row is the id, then the writer's owner when fenced, then the keys' values.
     const lead = fence === 0 ? 1 : 2;
     const width = keys.length + lead;
     const sql = this.text(`updateMany:${fence}:${count}:${keys.join(',')}`, () => {
-      if (this.dialect.updateMany === 'typed-values') return this.typedUpdateMany(keys, count, fence);
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + lead + 1}`).join(', ');
       return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.valueRows(count, width)}) AS v ` +
         `WHERE t.${this.id} = v.column1 AND ${this.fenceSql(fence, 't.', 'v.column2', count * width)}`;
     });
     const columns = keys.map((key) => this.col(key));
     const statuses = this.statusValues(fence === 2 ? ['PENDING'] : ACTIVE_STATUSES);
-    const typed = this.dialect.updateMany === 'typed-values';
-    const params: unknown[] = new Array(count * width + statuses.length + (typed ? 1 : 0));
-    const ids: string[] = typed ? new Array<string>(count) : [];
+    const params: unknown[] = new Array(count * width + statuses.length);
     let index = 0;
     for (let i = offset; i < offset + count; i++) {
       const { id, patch, owner } = entries[i];
       params[index++] = id;
-      if (typed) ids[i - offset] = id;
       if (fence !== 0) params[index++] = owner;
       for (const column of columns) params[index++] = encodeValue(column, patch[column.key as keyof RecordPatch], this.driver, this.mapping);
     }
     for (const status of statuses) params[index++] = status;
-    if (typed) params[index] = ids;
     return { sql, params };
   }
 
-  private typedUpdateMany(keys: readonly RecordKey[], count: number, fence: Fence): string {
-    const lead: RecordKey[] = fence === 0 ? ['id'] : ['id', 'owner'];
-    const types = [...lead, ...keys].map((key) => postgresValueType(this.col(key), this.driver));
-    const statuses = fence === 2 ? 1 : ACTIVE_STATUSES.length;
-    return typedValuesUpdate({
-      table: this.mapping.table, id: this.id, columns: keys.map((key) => this.col(key).sql), types, fenced: fence !== 0, count,
-      fence: this.fenceSql(fence, 't.', 'v.writer', count * types.length),
-      ids: `$${count * types.length + statuses + 1}::${types[0]}[]`,
+  private updateArrays(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset: number, count: number, fence: Fence): SqlStatement {
+    const columns = keys.map((key) => this.col(key));
+    const sql = this.text(`updateMany:arrays:${fence}:${keys.join(',')}`, () => {
+      const lead: RecordKey[] = fence === 0 ? ['id'] : ['id', 'owner'];
+      const types = [...lead, ...keys].map((key) => postgresValueType(this.col(key), this.driver));
+      return unnestUpdate({
+        table: this.mapping.table, id: this.id, columns: columns.map((column) => column.sql), types, fenced: fence !== 0,
+        fence: this.fenceSql(fence, 't.', 'v.writer', types.length),
+      });
     });
+    const ids: string[] = new Array<string>(count);
+    const writers: unknown[] | null = fence === 0 ? null : new Array<unknown>(count);
+    const values = columns.map(() => new Array<unknown>(count));
+    for (let i = 0; i < count; i++) {
+      const { id, patch, owner } = entries[offset + i];
+      ids[i] = id;
+      if (writers) writers[i] = owner ?? null;
+      for (let c = 0; c < columns.length; c++) values[c][i] = encodeValue(columns[c], patch[columns[c].key as keyof RecordPatch], this.driver, this.mapping);
+    }
+    const statuses = this.statusValues(fence === 2 ? ['PENDING'] : ACTIVE_STATUSES);
+    return { sql, params: writers ? [ids, writers, ...values, ...statuses] : [ids, ...values, ...statuses] };
   }
 
   /**
@@ -394,7 +432,7 @@ export class RecordSql {
    * SQLite), an UPDATE then a SELECT of the owner's RUNNING records among `ids` elsewhere.
    */
   claimMany(ids: readonly string[], owner: string, at: Date): SqlStatement[] {
-    const typed = this.dialect.updateMany === 'typed-values';
+    const typed = this.dialect.updateMany === 'arrays';
     const padded = typed ? [] : paddedIds(ids);
     const size = typed ? ids.length : padded.length;
     const dates = (['startedAt', 'heartbeatAt', 'updatedAt'] as const).filter((key) => this.has(key));
@@ -425,7 +463,7 @@ export class RecordSql {
    * serve every batch.
    */
   selectByIds(ids: readonly string[]): SqlStatement {
-    if (this.dialect.updateMany === 'typed-values') {
+    if (this.dialect.updateMany === 'arrays') {
       // PostgreSQL takes the ids as one array: one statement text, and the primary key's index.
       const type = postgresValueType(this.col('id'), this.driver);
       const sql = this.text('byIds:array', () => `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} = ANY($1::${type}[])`);
@@ -518,7 +556,7 @@ export class RecordSql {
    * column with text only through a cast.
    */
   get idAsText(): string {
-    return this.dialect.updateMany === 'typed-values' ? `${this.id}::text` : this.id;
+    return this.dialect.updateMany === 'arrays' ? `${this.id}::text` : this.id;
   }
 
   /**

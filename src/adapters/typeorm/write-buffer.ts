@@ -2,7 +2,7 @@ import { StoreUnavailableError } from '../../core/errors.js';
 import { errorMessage, type Logger } from '../../core/logger.js';
 import { RECORD_KEYS, type RecordPatch, type TaskRecord } from '../../core/record.js';
 import { isTerminalStatus } from '../../core/status.js';
-import { INSERT_CHUNK_SIZES, type Fence, type PatchEntry, type RecordSql } from './record-sql.js';
+import type { Fence, PatchEntry, RecordSql } from './record-sql.js';
 import type { ConsoleSql } from './console-sql.js';
 import type { LockSql } from './lock-sql.js';
 import type { SqlExecutor, SqlPlan, SqlRows } from './sql-executor.js';
@@ -244,7 +244,7 @@ export class WriteBuffer {
     const sql = this.sql;
     const records = batch.records;
     for (let offset = 0; offset < records.length;) {
-      const size = chunkSize(records.length - offset);
+      const size = sql.rowsPerStatement(records.length - offset);
       yield sql.insert(records, offset, size);
       offset += size;
     }
@@ -276,7 +276,7 @@ export class WriteBuffer {
       const keys = sql.keysOf(shape % FENCE_UNIT);
       const fence = Math.floor(shape / FENCE_UNIT) as Fence;
       for (let offset = 0; offset < group.length;) {
-        const size = chunkSize(group.length - offset);
+        const size = sql.rowsPerStatement(group.length - offset);
         // Only changes with a patch were grouped.
         const changed = yield sql.guardedUpdateMany(keys, group as PatchEntry[], offset, size, fence);
         if (changed === size) for (let i = offset; i < offset + size; i++) if (group[i].patch?.cleanedUp) group[i].folded = true;
@@ -388,12 +388,6 @@ function splitOperations(batch: Batch): Batch[] {
   }));
   for (const change of batch.changes.values()) singles.push({ ...emptyBatch(), changes: new Map([[change.id, change]]) });
   return singles;
-}
-
-/** The largest of {@link INSERT_CHUNK_SIZES} that fits in `remaining` rows. */
-function chunkSize(remaining: number): number {
-  for (const size of INSERT_CHUNK_SIZES) if (size <= remaining) return size;
-  return 1;
 }
 
 function emptyBatch(): Batch {
