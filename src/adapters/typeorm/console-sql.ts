@@ -3,7 +3,7 @@ import { METRICS_WINDOWS, type MetricsQuery } from '../../core/metrics.js';
 import { TERMINAL_STATUSES, type TaskStatus } from '../../core/status.js';
 import type { SearchQuery, SearchTerm } from '../../core/task-keys.js';
 import type { JsonValue } from '../../core/types.js';
-import { INSERT_CHUNK_SIZES, type PageCursor, type RecordSql } from './record-sql.js';
+import type { PageCursor, RecordSql } from './record-sql.js';
 import type { SqlStatement } from './sql-executor.js';
 
 /** The index table's quoted names. */
@@ -28,10 +28,21 @@ export class ConsoleSql {
   insertKeys(pairs: readonly string[], offset: number, count: number): SqlStatement {
     const k = this.keyTable();
     const r = this.records;
+    const columns = `${k.taskId}, ${k.key}`;
+    if (r.rowsAsArrays) {
+      const ids: string[] = new Array<string>(count);
+      const keys: string[] = new Array<string>(count);
+      for (let i = 0; i < count; i++) {
+        ids[i] = pairs[(offset + i) * 2];
+        keys[i] = pairs[(offset + i) * 2 + 1];
+      }
+      // The index table is stablehand's own: both columns are strings, assigned from text.
+      const sql = r.text('keys:insert:arrays', () => `INSERT INTO ${k.table} (${columns}) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`);
+      return { sql, params: [ids, keys] };
+    }
     const sql = r.text(`keys:insert:${count}`, () => {
       let index = 0;
-      const rows = Array.from({ length: count }, () => `(${r.placeholder(++index)}, ${r.placeholder(++index)})`).join(', ');
-      return r.insertIgnore(k.table, `${k.taskId}, ${k.key}`, rows);
+      return r.insertIgnore(k.table, columns, Array.from({ length: count }, () => `(${r.placeholder(++index)}, ${r.placeholder(++index)})`).join(', '));
     });
     return { sql, params: pairs.slice(offset * 2, (offset + count) * 2) };
   }
@@ -42,7 +53,7 @@ export class ConsoleSql {
     for (let i = 0; i < ids.length; i++) for (const key of keys[i] ?? []) pairs.push(ids[i], key);
     const rows = pairs.length / 2;
     for (let offset = 0; offset < rows;) {
-      const size = INSERT_CHUNK_SIZES.find((chunk) => chunk <= rows - offset) ?? 1;
+      const size = this.records.rowsPerStatement(rows - offset);
       yield this.insertKeys(pairs, offset, size);
       offset += size;
     }

@@ -130,7 +130,7 @@ export class RecordSql {
     const retries = this.retryColumns !== null && namesRetried(records, offset, count) ? this.retryColumns : null;
     const fixed = retries === null && this.createConstants !== null && startsFresh(records, offset, count) ? this.createConstants : null;
     const columns = retries ?? (fixed ? fixed.bound : this.createColumns);
-    if (this.dialect.updateMany === 'arrays') return this.insertArrays(records, offset, count, columns, retries ? 'retry' : 'any');
+    if (this.rowsAsArrays) return this.insertArrays(records, offset, count, columns, retries ? 'retry' : 'any');
     const sql = this.text(`insert:${retries ? 'retry' : fixed ? 'fresh' : 'any'}:${count}`, () => {
       const names = [...columns, ...(fixed ? fixed.columns : [])].map((column) => column.sql).join(', ');
       const rows = fixed ? this.valueRows(count, columns.length, fixed.values) : this.valueRows(count, columns.length);
@@ -163,12 +163,17 @@ export class RecordSql {
     return { sql, params };
   }
 
+  /** Whether multi-row statements take their rows as one array per column (PostgreSQL). */
+  get rowsAsArrays(): boolean {
+    return this.dialect.updateMany === 'arrays';
+  }
+
   /**
    * How many of `remaining` rows the next multi-row statement takes: a size from
    * {@link INSERT_CHUNK_SIZES}, so that a handful of texts serve every batch, unless rows go as arrays.
    */
   rowsPerStatement(remaining: number): number {
-    if (this.dialect.updateMany === 'arrays') return Math.min(remaining, ARRAY_ROWS);
+    if (this.rowsAsArrays) return Math.min(remaining, ARRAY_ROWS);
     for (const size of INSERT_CHUNK_SIZES) if (size <= remaining) return size;
     return 1;
   }
@@ -233,7 +238,7 @@ export class RecordSql {
    * only path; MySQL's statements pin a single id, which its optimiser always prefers.
    */
   private statusBesideId(alias: string, test: string): string {
-    if (this.dialect.updateMany === 'arrays') return `(${alias}${this.status} ${test}) IS TRUE`;
+    if (this.kind === 'postgres') return `(${alias}${this.status} ${test}) IS TRUE`;
     return `${this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status} ${test}`;
   }
 
@@ -263,7 +268,7 @@ export class RecordSql {
    * that change the same `keys` under the same `fence`, each applied only while its fence holds.
    */
   guardedUpdateMany(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset: number, count: number, fence: Fence): SqlStatement {
-    if (this.dialect.updateMany === 'arrays') return this.updateArrays(keys, entries, offset, count, fence);
+    if (this.rowsAsArrays) return this.updateArrays(keys, entries, offset, count, fence);
     // Each VALUES row is the id, then the writer's owner when fenced, then the keys' values.
     const lead = fence === 0 ? 1 : 2;
     const width = keys.length + lead;
@@ -432,7 +437,7 @@ export class RecordSql {
    * SQLite), an UPDATE then a SELECT of the owner's RUNNING records among `ids` elsewhere.
    */
   claimMany(ids: readonly string[], owner: string, at: Date): SqlStatement[] {
-    const typed = this.dialect.updateMany === 'arrays';
+    const typed = this.kind === 'postgres';
     const padded = typed ? [] : paddedIds(ids);
     const size = typed ? ids.length : padded.length;
     const dates = (['startedAt', 'heartbeatAt', 'updatedAt'] as const).filter((key) => this.has(key));
@@ -463,7 +468,7 @@ export class RecordSql {
    * serve every batch.
    */
   selectByIds(ids: readonly string[]): SqlStatement {
-    if (this.dialect.updateMany === 'arrays') {
+    if (this.kind === 'postgres') {
       // PostgreSQL takes the ids as one array: one statement text, and the primary key's index.
       const type = postgresValueType(this.col('id'), this.driver);
       const sql = this.text('byIds:array', () => `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} = ANY($1::${type}[])`);
@@ -556,7 +561,7 @@ export class RecordSql {
    * column with text only through a cast.
    */
   get idAsText(): string {
-    return this.dialect.updateMany === 'arrays' ? `${this.id}::text` : this.id;
+    return this.kind === 'postgres' ? `${this.id}::text` : this.id;
   }
 
   /**
