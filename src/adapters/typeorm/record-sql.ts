@@ -66,8 +66,10 @@ export interface PageCursor {
 }
 
 /**
- * Builds every statement the TypeORM store runs, with constant texts (cached by shape) and
- * parameters converted for the mapped columns.
+ * Builds the statements of the record table (inserts, guarded changes, reads, sweeps) with
+ * constant texts (cached by shape) and parameters converted for the mapped columns. Those of the
+ * index table, the lock table, and owners and heartbeats are built beside it, from it
+ * (ConsoleSql, LockSql, OwnershipSql).
  */
 export class RecordSql {
   private readonly dialect: Dialect;
@@ -78,7 +80,8 @@ export class RecordSql {
   private readonly retryColumns: MappedColumn[] | null;
   private readonly keyBits: Readonly<Record<string, number>>;
   private readonly texts = new Map<string, string>();
-  private readonly selectList: string;
+  /** Every stored key's column as its logical name: what {@link RecordSql.decode} reads. */
+  readonly selectList: string;
   private readonly id: string;
   private readonly status: string;
   private readonly createConstants: { bound: MappedColumn[]; columns: MappedColumn[]; values: string } | null;
@@ -103,6 +106,21 @@ export class RecordSql {
   /** The driver's placeholder for the parameter at `index` (from 1). */
   placeholder(index: number): string {
     return this.dialect.placeholder(index);
+  }
+
+  /** The quoted id column. */
+  get idSql(): string {
+    return this.id;
+  }
+
+  /** The quoted status column. */
+  get statusSql(): string {
+    return this.status;
+  }
+
+  /** Whether an UPDATE can return the rows it changed (`RETURNING`). */
+  get returning(): boolean {
+    return this.dialect.returning;
   }
 
   /** The SQL dialect family, for statements written differently per database. */
@@ -237,7 +255,7 @@ export class RecordSql {
    * `IS TRUE` keep the meaning and hide the column from the index, so the primary key is the
    * only path; MySQL's statements pin a single id, which its optimiser always prefers.
    */
-  private statusBesideId(alias: string, test: string): string {
+  statusBesideId(alias: string, test: string): string {
     if (this.kind === 'postgres') return `(${alias}${this.status} ${test}) IS TRUE`;
     return `${this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status} ${test}`;
   }
@@ -314,101 +332,6 @@ export class RecordSql {
     return { sql, params: writers ? [ids, writers, ...values, ...statuses] : [ids, ...values, ...statuses] };
   }
 
-  /**
-   * One heartbeat: `heartbeatAt` on the records among `ids` that `owner` still holds, unfinished
-   * and with no cancel request. Its changed-row count, compared with `ids`, tells whether anything
-   * changed hands. Only the listed records are beaten: one the owner no longer tracks (its
-   * terminal write refused) falls silent and is taken back.
-   */
-  heartbeat(owner: string, at: Date, ids: readonly string[]): SqlStatement {
-    const waiting = this.has('cancelRequestedAt') ? ` AND ${this.col('cancelRequestedAt').sql} IS NULL` : '';
-    let index = 4;
-    // Not cached: its text varies with the number of ids, and it runs once per interval.
-    const sql = `UPDATE ${this.mapping.table} SET ${this.col('heartbeatAt').sql} = ${this.dialect.placeholder(1)} ` +
-      `WHERE ${this.col('owner').sql} = ${this.dialect.placeholder(2)} AND ${this.statusBesideId('', `IN (${this.dialect.placeholder(3)}, ${this.dialect.placeholder(4)})`)}` +
-      `${waiting} AND ${this.id} IN (${ids.map(() => this.dialect.placeholder(++index)).join(', ')})`;
-    return { sql, params: [this.encode('heartbeatAt', at), owner, ...this.statusValues(ACTIVE_STATUSES), ...ids] };
-  }
-
-  /** Owner, status and cancel request of the records `ids`. */
-  holdersOf(ids: readonly string[]): SqlStatement {
-    const cancel = this.has('cancelRequestedAt') ? this.col('cancelRequestedAt').sql : 'NULL';
-    let index = 0;
-    return {
-      sql: `SELECT ${this.id} AS ${this.driver.escape('id')}, ${this.col('owner').sql} AS ${this.driver.escape('owner')}, ` +
-        `${this.status} AS ${this.driver.escape('status')}, ${cancel} AS ${this.driver.escape('cancelRequestedAt')} ` +
-        `FROM ${this.mapping.table} WHERE ${this.id} IN (${ids.map(() => this.dialect.placeholder(++index)).join(', ')})`,
-      params: [...ids],
-      read: true,
-    };
-  }
-
-  /**
-   * A record's last sign of life, as SQL: its heartbeat, or its creation before the first beat
-   * (a launch does not write a heartbeat, sparing a column per insert). Only where both columns
-   * store dates alike can one stand in for the other.
-   */
-  private lastSignOfLife(): string {
-    const heartbeat = this.col('heartbeatAt');
-    const created = this.mapping.columns.get('createdAt');
-    return created?.kind === heartbeat.kind ? `COALESCE(${heartbeat.sql}, ${created.sql})` : heartbeat.sql;
-  }
-
-  /** Unfinished records counted by owner and status, with each owner's latest heartbeat. */
-  fleet(): SqlStatement {
-    const owner = this.col('owner').sql;
-    const q = (name: string) => this.driver.escape(name);
-    return {
-      sql: `SELECT ${owner} AS ${q('owner')}, ${this.status} AS ${q('status')}, MAX(${this.lastSignOfLife()}) AS ${q('heartbeatAt')}, ` +
-        `COUNT(*) AS ${q('n')} FROM ${this.mapping.table} WHERE ${this.status} IN (${this.dialect.placeholder(1)}, ${this.dialect.placeholder(2)}) ` +
-        `GROUP BY ${owner}, ${this.status}`,
-      params: this.statusValues(ACTIVE_STATUSES),
-      read: true,
-    };
-  }
-
-  /** Decodes a heartbeat read back by an aggregate (MAX keeps the column's stored form). */
-  decodeHeartbeat(raw: unknown): Date | null {
-    const value = decodeValue(this.col('heartbeatAt'), raw, this.driver, this.mapping);
-    return value instanceof Date && !Number.isNaN(value.getTime()) ? value : null;
-  }
-
-  /** Unfinished records held by an owner other than `except`, optionally only those silent since `silentSince`. */
-  ownedByOthers(except: string, silentSince: Date | undefined): SqlStatement {
-    let index = 0;
-    const owner = this.col('owner').sql;
-    const heartbeat = this.lastSignOfLife();
-    const where = [
-      `${this.status} IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`,
-      `${owner} IS NOT NULL`, `${owner} <> ${this.dialect.placeholder(++index)}`,
-    ];
-    const params: unknown[] = [...this.statusValues(ACTIVE_STATUSES), except];
-    if (silentSince) {
-      where.push(`(${heartbeat} IS NULL OR ${heartbeat} < ${this.dialect.placeholder(index + 1)})`);
-      params.push(this.encode('heartbeatAt', silentSince));
-    }
-    return { sql: `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${where.join(' AND ')}`, params, read: true };
-  }
-
-  /** A compare-and-set change: applies only while the record is unfinished, held by `owner`, with that heartbeat. */
-  takeOver(id: string, owner: string, heartbeatAt: Date | null, patch: RecordPatch): SqlStatement | null {
-    const keys = this.insertKeys.filter((key) => key in patch);
-    if (keys.length === 0) return null;
-    let index = 0;
-    const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
-    const heartbeat = this.col('heartbeatAt').sql;
-    const where = [
-      `${this.id} = ${this.dialect.placeholder(++index)}`,
-      this.statusBesideId('', `IN (${this.dialect.placeholder(++index)}, ${this.dialect.placeholder(++index)})`),
-      `${this.col('owner').sql} = ${this.dialect.placeholder(++index)}`,
-      heartbeatAt ? `${heartbeat} = ${this.dialect.placeholder(++index)}` : `${heartbeat} IS NULL`,
-    ];
-    const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
-    params.push(id, ...this.statusValues(ACTIVE_STATUSES), owner);
-    if (heartbeatAt) params.push(this.encode('heartbeatAt', heartbeatAt));
-    return { sql: `UPDATE ${this.mapping.table} SET ${set} WHERE ${where.join(' AND ')}`, params };
-  }
-
   /** Marks a record cleaned up (and touches `updatedAt`) whatever its status; null when `cleanedUp` is not stored. */
   markCleanedUp(id: string, at: Date): SqlStatement | null {
     const patch: RecordPatch = { cleanedUp: true, updatedAt: at };
@@ -429,37 +352,6 @@ export class RecordSql {
   /** A read of the record table that returns nothing: whether the table answers at all. */
   probe(): SqlStatement {
     return { sql: this.text('probe', () => `SELECT ${this.id} FROM ${this.mapping.table} WHERE 1 = 0`), params: [], read: true };
-  }
-
-  /**
-   * Claims the PENDING records among `ids` (at most 256) that nobody else holds for `owner`, and
-   * reads back the ones it claimed: one UPDATE ... RETURNING where the database has it (PostgreSQL,
-   * SQLite), an UPDATE then a SELECT of the owner's RUNNING records among `ids` elsewhere.
-   */
-  claimMany(ids: readonly string[], owner: string, at: Date): SqlStatement[] {
-    const typed = this.kind === 'postgres';
-    const padded = typed ? [] : paddedIds(ids);
-    const size = typed ? ids.length : padded.length;
-    const dates = (['startedAt', 'heartbeatAt', 'updatedAt'] as const).filter((key) => this.has(key));
-    const returning = this.dialect.returning;
-    let index = 0;
-    const p = () => this.dialect.placeholder(++index);
-    const sql = this.text(`claim:${typed ? 'array' : size}`, () => {
-      const set = [`${this.status} = ${p()}`, `${this.col('owner').sql} = ${p()}`, ...dates.map((key) => `${this.col(key).sql} = ${p()}`)];
-      const idList = typed ? `= ANY(${p()}::${postgresValueType(this.col('id'), this.driver)}[])` : `IN (${Array.from({ length: size }, p).join(', ')})`;
-      return `UPDATE ${this.mapping.table} SET ${set.join(', ')} WHERE ${this.id} ${idList} AND ${this.statusBesideId('', `= ${p()}`)} ` +
-        `AND (${this.col('owner').sql} IS NULL OR ${this.col('owner').sql} = ${p()})` + (returning ? ` RETURNING ${this.selectList}` : '');
-    });
-    const [running, pending] = this.statusValues(['RUNNING', 'PENDING']);
-    const params = [running, owner, ...dates.map((key) => this.encode(key, at)), ...(typed ? [[...ids]] : padded), pending, owner];
-    const claim: SqlStatement = { sql, params, read: returning };
-    if (returning) return [claim];
-    const read = this.text(`claimed:${size}`, () => {
-      let n = 0;
-      return `SELECT ${this.selectList} FROM ${this.mapping.table} WHERE ${this.id} IN (${Array.from({ length: size }, () => this.dialect.placeholder(++n)).join(', ')}) ` +
-        `AND ${this.col('owner').sql} = ${this.dialect.placeholder(++n)} AND ${this.status} = ${this.dialect.placeholder(++n)}`;
-    });
-    return [claim, { sql: read, params: [...padded, owner, running], read: true }];
   }
 
   /**
@@ -676,7 +568,7 @@ function sqlLiteral(value: unknown): string | null {
  * `ids` (at most 256) padded to the next size of {@link INSERT_CHUNK_SIZES} by repeating the last,
  * so that an IN list has one of a handful of statement texts; a repeated id changes nothing.
  */
-function paddedIds(ids: readonly string[]): string[] {
+export function paddedIds(ids: readonly string[]): string[] {
   const size = [...INSERT_CHUNK_SIZES].reverse().find((chunk) => chunk >= ids.length) ?? ids.length;
   const padded = [...ids];
   while (padded.length < size) padded.push(ids[ids.length - 1]);

@@ -15,6 +15,7 @@ import { isTerminalStatus, type TaskStatus } from '../../core/status.js';
 import type { HeartbeatReport, RecordStore, StoreCleanupResult } from '../../ports/record-store.js';
 import { INSERT_CHUNK_SIZES, RecordSql } from './record-sql.js';
 import { LockSql } from './lock-sql.js';
+import { OwnershipSql } from './ownership-sql.js';
 import { ReadBatcher } from './read-batcher.js';
 import {
   BetterSqliteExecutor, DedicatedSqliteExecutor, QueryRunnerExecutor, type SqlExecutor, type SqlPlan, type SqlRows,
@@ -68,6 +69,7 @@ export class TypeOrmRecordStore implements RecordStore {
   private readonly options: TypeOrmRecordStoreOptions;
   private sqlInstance: RecordSql | null = null;
   private consoleInstance: ConsoleSql | null = null;
+  private ownershipInstance: OwnershipSql | null = null;
   // Null when the DataSource does not register the lock entity.
   private locks: LockSql | null = null;
   private readsInstance: ConsoleReads | null = null;
@@ -96,9 +98,12 @@ export class TypeOrmRecordStore implements RecordStore {
     const mapping = resolveRecordMapping(dataSource, this.options.entity ?? StablehandTaskRecord, this.options.fieldMap, this.options.statusValues);
     this.sqlInstance = new RecordSql(dataSource, mapping);
     this.consoleInstance = new ConsoleSql(this.sqlInstance, keyTable(dataSource));
+    this.ownershipInstance = new OwnershipSql(this.sqlInstance);
     this.locks = LockSql.of(dataSource, this.sqlInstance);
     this.executorInstance = await createExecutor(dataSource, this.options.logger ?? console);
-    this.buffer = new WriteBuffer(this.executorInstance, this.sqlInstance, this.consoleInstance, this.locks, this.options.logger ?? console);
+    this.buffer = new WriteBuffer(
+      this.executorInstance, this.sqlInstance, this.consoleInstance, this.ownershipInstance, this.locks, this.options.logger ?? console,
+    );
     this.readsInstance = new ConsoleReads(this.executorInstance, this.sqlInstance, this.consoleInstance);
     await this.checkSchema();
     const sql = this.sqlInstance;
@@ -194,7 +199,7 @@ export class TypeOrmRecordStore implements RecordStore {
 
   async listOwnedByOthers(except: string, silentSince?: Date): Promise<TaskRecord[]> {
     if (!this.sql.tracksOwners) return [];
-    const { sql, params } = this.sql.ownedByOthers(except, silentSince);
+    const { sql, params } = this.ownership.ownedByOthers(except, silentSince);
     return this.sql.decodeAll(await this.executor.read(sql, params));
   }
 
@@ -202,12 +207,13 @@ export class TypeOrmRecordStore implements RecordStore {
     const sql = this.sql;
     const tally = new FleetTally();
     if (!sql.tracksOwners) return tally.snapshot();
-    const { sql: text, params } = sql.fleet();
+    const ownership = this.ownership;
+    const { sql: text, params } = ownership.fleet();
     for (const row of await this.executor.read(text, params)) {
       const status = sql.mapping.fromDbStatus.get(String(row.status));
       if (status !== 'PENDING' && status !== 'RUNNING') continue;
       const owner = row.owner === null || row.owner === undefined ? null : stringOf(row.owner);
-      tally.add(owner, status, Number(row.n), sql.decodeHeartbeat(row.heartbeatAt));
+      tally.add(owner, status, Number(row.n), ownership.decodeHeartbeat(row.heartbeatAt));
     }
     return tally.snapshot();
   }
@@ -219,8 +225,9 @@ export class TypeOrmRecordStore implements RecordStore {
     // Buffered writes first, so the compare sees this process's own latest state.
     await this.writes.flush();
     const locks = patch.status !== undefined && isTerminalStatus(patch.status) ? this.locks : null;
+    const ownership = this.ownership;
     return this.executor.transaction(function* takeOver(): SqlPlan<boolean> {
-      const statement = sql.takeOver(id, owner, heartbeatAt, patch);
+      const statement = ownership.takeOver(id, owner, heartbeatAt, patch);
       const changed = statement ? ((yield statement) as number) > 0 : false;
       if (changed && locks) yield locks.release(id);
       return changed;
@@ -237,6 +244,7 @@ export class TypeOrmRecordStore implements RecordStore {
 
   async claim(id: string, owner: string, at: Date): Promise<TaskRecord | null> {
     const sql = this.sql;
+    const ownership = this.ownership;
     const executor = this.executor;
     let claims = this.claims.get(owner);
     if (!claims) {
@@ -247,7 +255,7 @@ export class TypeOrmRecordStore implements RecordStore {
           state.at = null;
           const rows = await executor.transaction(function* claimPlan() {
             let claimed: SqlRows = [];
-            for (const statement of sql.claimMany(ids, owner, batchAt)) {
+            for (const statement of ownership.claimMany(ids, owner, batchAt)) {
               const result = yield statement;
               if (statement.read) claimed = result as SqlRows;
             }
@@ -340,6 +348,10 @@ export class TypeOrmRecordStore implements RecordStore {
 
   private get sql(): RecordSql {
     return this.ready(this.sqlInstance);
+  }
+
+  private get ownership(): OwnershipSql {
+    return this.ready(this.ownershipInstance);
   }
 
   private get console(): ConsoleSql {

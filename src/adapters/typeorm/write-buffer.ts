@@ -5,6 +5,7 @@ import { isTerminalStatus } from '../../core/status.js';
 import type { Fence, PatchEntry, RecordSql } from './record-sql.js';
 import type { ConsoleSql } from './console-sql.js';
 import type { LockSql } from './lock-sql.js';
+import type { OwnershipSql } from './ownership-sql.js';
 import type { SqlExecutor, SqlPlan, SqlRows } from './sql-executor.js';
 import type { HeartbeatReport } from '../../ports/record-store.js';
 
@@ -68,6 +69,7 @@ export class WriteBuffer {
     private readonly executor: SqlExecutor,
     private readonly sql: RecordSql,
     private readonly console: ConsoleSql,
+    private readonly ownership: OwnershipSql,
     private readonly locks: LockSql | null,
     private readonly logger: Logger,
   ) {}
@@ -303,12 +305,12 @@ export class WriteBuffer {
     if (!sql.tracksOwners || beat.ids.length === 0) return;
     let changed = 0;
     for (let offset = 0; offset < beat.ids.length; offset += BEAT_CHUNK) {
-      changed += (yield sql.heartbeat(beat.owner, beat.at, beat.ids.slice(offset, offset + BEAT_CHUNK))) as number;
+      changed += (yield this.ownership.heartbeat(beat.owner, beat.at, beat.ids.slice(offset, offset + BEAT_CHUNK))) as number;
     }
     if (changed === beat.ids.length) return;
     const found = new Map<string, SqlRows[number]>();
     for (let offset = 0; offset < beat.ids.length; offset += BEAT_CHUNK) {
-      for (const row of (yield sql.holdersOf(beat.ids.slice(offset, offset + BEAT_CHUNK))) as SqlRows) found.set(String(row.id), row);
+      for (const row of (yield this.ownership.holdersOf(beat.ids.slice(offset, offset + BEAT_CHUNK))) as SqlRows) found.set(String(row.id), row);
     }
     const lost: string[] = [];
     const cancelRequested: string[] = [];
