@@ -1,10 +1,11 @@
 import { Column, Entity, PrimaryColumn, type DataSource } from 'typeorm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TypeOrmRecordStore, type RecordPatch, type TaskRecord } from '../../src/index.js';
-import { changeMayLand } from '../../src/core/write-fence.js';
+import { TypeOrmRecordStore, type TaskRecord } from '../../src/index.js';
 import { newTaskId } from '../../src/manager/task-id.js';
 import { postgres, tableName } from '../helpers/data-sources.js';
 import { ImportJob, importJobFieldMap, importJobStatusValues } from '../helpers/import-job-entity.js';
+import { applyFenceMatrix, expectFenceOutcomes, fenceMatrix } from '../helpers/fence-matrix.js';
+import { recordStatements } from '../helpers/statements.js';
 import { recordingLogger } from '../helpers/wait.js';
 
 const STATE_WORDS = ['queued', 'working', 'ok', 'broken', 'stopped'];
@@ -54,27 +55,6 @@ function typedRecord(fields: Partial<TaskRecord>): TaskRecord {
   };
 }
 
-/** Counts the UPDATE statements the store's flushes run on `dataSource`. */
-function countUpdates(dataSource: DataSource): { texts: string[] } {
-  return countStatements(dataSource, 'UPDATE');
-}
-
-/** Collects the texts of the statements starting with `verb` that run on `dataSource` from now on. */
-function countStatements(dataSource: DataSource, verb: string): { texts: string[] } {
-  const seen = { texts: [] as string[] };
-  const create = dataSource.createQueryRunner.bind(dataSource);
-  dataSource.createQueryRunner = (mode) => {
-    const runner = create(mode);
-    const query = runner.query.bind(runner);
-    runner.query = (sql: string, params?: unknown[], structured?: boolean) => {
-      if (sql.startsWith(verb)) seen.texts.push(sql);
-      return query(sql, params, structured as true);
-    };
-    return runner;
-  };
-  return seen;
-}
-
 describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', () => {
   const open: DataSource[] = [];
   const stores: TypeOrmRecordStore[] = [];
@@ -92,7 +72,7 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
       : new TypeOrmRecordStore({ dataSource, entity, fieldMap: typedFieldMap, statusValues: typedStatusValues, logger });
     await store.open();
     stores.push(store);
-    return { dataSource, store, logger, updates: countUpdates(dataSource) };
+    return { dataSource, store, logger, updates: recordStatements(dataSource, 'UPDATE') };
   }
 
   it('changes hundreds of records of a host entity (text, varchar, simple-json, Date) a few statements a flush, skipping ended ones', async () => {
@@ -102,7 +82,7 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
     // Every fifth record has ended already: the guard must skip it inside a shared statement.
     for (let i = 0; i < records.length; i += 5) store.update(records[i].id, { status: 'CANCELLED', message: 'Cancelled', completedAt: at(500) });
     await store.flush();
-    updates.texts.length = 0;
+    updates.length = 0;
     for (const [i, record] of records.entries()) {
       if (i % 2 === 0) {
         store.update(record.id, { status: 'RUNNING', progress: { percent: 40, step: 'rows' }, message: `row ${i}` });
@@ -113,8 +93,8 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
     }
     await store.flush();
     // Two shapes of 150 records, one statement each: rows go as one array per column.
-    expect(updates.texts).toHaveLength(2);
-    for (const text of updates.texts) expect(text).toContain('FROM unnest(');
+    expect(updates).toHaveLength(2);
+    for (const { sql } of updates) expect(sql).toContain('FROM unnest(');
     expect(logger.lines).toEqual([]);
     for (const [i, record] of records.entries()) {
       const read = await store.get(record.id);
@@ -131,42 +111,14 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
 
   it('fences each row of a shared statement by its own record on a host entity of other types (uuid, enum, jsonb, numeric, timestamptz)', async () => {
     const { store, logger, updates } = await storeOn(TypedJob);
-    // Records in every state a fenced change can meet, several of each.
-    const kinds: Partial<TaskRecord>[] = [
-      { owner: 'w1', heartbeatAt: at(10) }, { owner: 'w2', heartbeatAt: at(10) }, {},
-      { status: 'RUNNING', owner: 'w1', heartbeatAt: at(10) }, { status: 'RUNNING', owner: 'w2', heartbeatAt: at(10) }, { status: 'RUNNING' },
-      { status: 'DONE', owner: 'w1' }, { status: 'FAILED' },
-    ];
-    const changes: { patch: () => RecordPatch; owner: string | undefined; cleanup: boolean }[] = [
-      // An owned progress report, a claim, an unfenced cancel request, an owned end with its cleanup mark.
-      { patch: () => ({ progress: 40, message: 'Half way', updatedAt: at(2000) }), owner: 'w1', cleanup: false },
-      { patch: () => ({ owner: 'w1', heartbeatAt: at(3000), status: 'RUNNING', startedAt: at(3000), updatedAt: at(3000) }), owner: 'w1', cleanup: false },
-      { patch: () => ({ cancelRequestedAt: at(4000), cancelRequestedBy: 'bob' }), owner: undefined, cleanup: false },
-      {
-        patch: () => ({ status: 'DONE', result: { rows: [1, 2], note: 'ünïcödé' }, completedAt: at(5000), updatedAt: at(5000), duration: 1.25 }),
-        owner: 'w1', cleanup: true,
-      },
-    ];
-    const plan: { before: TaskRecord; change: (typeof changes)[number] }[] = [];
-    for (let copy = 0; copy < 9; copy++) {
-      for (const kind of kinds) for (const change of changes) plan.push({ before: typedRecord(kind), change });
-    }
-    await Promise.all(plan.map(({ before }) => store.create(before)));
-    updates.texts.length = 0;
-    for (const { before, change } of plan) {
-      store.update(before.id, change.patch(), change.owner);
-      if (change.cleanup) store.markCleanedUp(before.id, at(5000), false);
-    }
-    await store.flush();
+    const cases = fenceMatrix(typedRecord, at, 9);
+    await Promise.all(cases.map(({ before }) => store.create(before)));
+    updates.length = 0;
+    await applyFenceMatrix(store, cases, at(5000));
     // Four shapes of 72 records each, one statement a shape.
-    expect(updates.texts.filter((text) => text.includes('FROM unnest('))).toHaveLength(4);
+    expect(updates.filter(({ sql }) => sql.includes('FROM unnest('))).toHaveLength(4);
     expect(logger.lines).toEqual([]);
-    for (const { before, change } of plan) {
-      const patch = change.patch();
-      const expected = changeMayLand(before, patch, change.owner) ? { ...before, ...patch } : { ...before };
-      if (change.cleanup) Object.assign(expected, { cleanedUp: true, updatedAt: at(5000) });
-      expect(await store.get(before.id)).toEqual(expected);
-    }
+    await expectFenceOutcomes(store, cases, at(5000));
   });
 
   it('cuts a value too long for its column to fit, with a mark, and lands the whole statement', async () => {
@@ -216,7 +168,7 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
 
   it('inserts a flush of records as arrays, one statement per thousand, keeping every awkward value as given', async () => {
     const { dataSource, store, logger } = await storeOn(TypedJob);
-    const inserts = countStatements(dataSource, 'INSERT');
+    const inserts = recordStatements(dataSource, 'INSERT');
     // What an array literal must escape: quotes, backslashes, commas, braces, a word it reads as
     // NULL, blanks at the ends, and text beyond ASCII.
     const awkward = ['a "quoted" word', 'back\\slash \\" mixed', 'comma, {braces}', 'NULL', 'null', ' padded ', '', 'ünïcödé ✓ 日本', '\'single\''];
@@ -227,7 +179,7 @@ describe.skipIf(postgres.skipReason)('multi-row guarded updates on PostgreSQL', 
       createdAt: at(i), updatedAt: at(i),
     }));
     await Promise.all(records.map((record) => store.create(record)));
-    expect(inserts.texts).toEqual([expect.stringContaining('SELECT * FROM unnest('), expect.stringContaining('SELECT * FROM unnest(')]);
+    expect(inserts.map(({ sql }) => sql)).toEqual([expect.stringContaining('SELECT * FROM unnest('), expect.stringContaining('SELECT * FROM unnest(')]);
     for (const record of records) expect(await store.get(record.id)).toEqual(record);
     expect(logger.lines).toEqual([]);
   });

@@ -25,10 +25,11 @@ interface Dialect {
   placeholder(index: number): string;
   /**
    * How rows are written many at a time: 'values' as `INSERT ... VALUES (...), (...)` and guarded
-   * changes as `UPDATE ... FROM (VALUES ...)`; 'arrays' as one array parameter per column,
-   * unnested (PostgreSQL); 'single' multi-row inserts and one UPDATE per record.
+   * changes as `UPDATE ... FROM (VALUES ...)` (SQLite); 'arrays' as one array parameter per
+   * column, unnested (PostgreSQL); 'union' as `INSERT ... VALUES` and guarded changes joined to
+   * `SELECT ... UNION ALL SELECT ...` (MySQL and MariaDB, which share no multi-row VALUES form).
    */
-  updateMany: 'values' | 'arrays' | 'single';
+  updateMany: 'values' | 'arrays' | 'union';
   /** Whether an UPDATE can return the rows it changed (`RETURNING`). */
   returning: boolean;
   insertIgnore(table: string, columns: string, values: string): string;
@@ -42,7 +43,7 @@ const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
   'better-sqlite3': SQLITE,
   sqlite: SQLITE,
   postgres: { placeholder: (i) => `$${i}`, updateMany: 'arrays', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
-  mysql: { placeholder: QUESTION_MARK, updateMany: 'single', returning: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
+  mysql: { placeholder: QUESTION_MARK, updateMany: 'union', returning: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 
 /** A record's id with the change to write to it, and the owner that fences it (if any). */
@@ -209,28 +210,6 @@ export class RecordSql {
   }
 
   /**
-   * An UPDATE of the stored keys of `patch`, applied only while the record is unfinished and the
-   * fence holds (see {@link Fence}); null if nothing is stored.
-   */
-  guardedUpdate(id: string, patch: RecordPatch, owner?: string): SqlStatement | null {
-    const keys = this.insertKeys.filter((key) => key in patch);
-    if (keys.length === 0) return null;
-    const fence = this.fenceOf(patch, owner);
-    const sql = this.text(`update:${fence}:${keys.join(',')}`, () => {
-      let index = 0;
-      const set = keys.map((key) => `${this.col(key).sql} = ${this.dialect.placeholder(++index)}`).join(', ');
-      const ownerParam = this.dialect.placeholder(index + 2);
-      return `UPDATE ${this.mapping.table} SET ${set} WHERE ${this.id} = ${this.dialect.placeholder(++index)} AND ` +
-        this.fenceSql(fence, '', ownerParam, index + (fence === 0 ? 0 : 1));
-    });
-    const params = keys.map((key) => this.encode(key, patch[key as keyof RecordPatch]));
-    params.push(id);
-    if (fence !== 0) params.push(owner);
-    params.push(...this.statusValues(fence === 2 ? ['PENDING'] : ACTIVE_STATUSES));
-    return { sql, params };
-  }
-
-  /**
    * The fence condition. `alias` prefixes the table's columns ('' or 't.'); `owner` is the SQL of
    * the writer's owner; the status placeholders start after `before`.
    */
@@ -260,11 +239,6 @@ export class RecordSql {
     return `${this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status} ${test}`;
   }
 
-  /** Whether {@link RecordSql.guardedUpdateMany} is available on this database. */
-  get multiRowUpdate(): boolean {
-    return this.dialect.updateMany !== 'single';
-  }
-
   /**
    * Which stored keys a patch has, as a bit set over the column order: records whose patches have
    * the same keys share one UPDATE. A number, not a joined string, so grouping allocates nothing.
@@ -291,6 +265,7 @@ export class RecordSql {
     const lead = fence === 0 ? 1 : 2;
     const width = keys.length + lead;
     const sql = this.text(`updateMany:${fence}:${count}:${keys.join(',')}`, () => {
+      if (this.dialect.updateMany === 'union') return this.unionUpdate(keys, count, fence);
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + lead + 1}`).join(', ');
       return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.valueRows(count, width)}) AS v ` +
         `WHERE t.${this.id} = v.column1 AND ${this.fenceSql(fence, 't.', 'v.column2', count * width)}`;
@@ -307,6 +282,20 @@ export class RecordSql {
     }
     for (const status of statuses) params[index++] = status;
     return { sql, params };
+  }
+
+  /**
+   * `UPDATE t JOIN (SELECT ? AS id, ? AS writer, ? AS c1 UNION ALL SELECT ?, ?, ? ...) AS v ON
+   * t.id = v.id SET t.col = v.c1 WHERE <fence>`, with the same parameters as the VALUES form.
+   */
+  private unionUpdate(keys: readonly RecordKey[], count: number, fence: Fence): string {
+    const names = ['id', ...(fence === 0 ? [] : ['writer']), ...keys.map((_, i) => `c${i + 1}`)];
+    const first = `SELECT ${names.map((name) => `? AS ${name}`).join(', ')}`;
+    const other = ` UNION ALL SELECT ${names.map(() => '?').join(', ')}`;
+    const lead = names.length - keys.length;
+    const set = keys.map((key, i) => `t.${this.col(key).sql} = v.${names[lead + i]}`).join(', ');
+    return `UPDATE ${this.mapping.table} AS t JOIN (${first}${other.repeat(count - 1)}) AS v ON t.${this.id} = v.id ` +
+      `SET ${set} WHERE ${this.fenceSql(fence, 't.', 'v.writer', count * names.length)}`;
   }
 
   private updateArrays(keys: readonly RecordKey[], entries: readonly PatchEntry[], offset: number, count: number, fence: Fence): SqlStatement {

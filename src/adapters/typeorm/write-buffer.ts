@@ -260,11 +260,6 @@ export class WriteBuffer {
       const patch = change.patch;
       if (!patch) continue;
       if (foldCleanup && change.cleanupAt) patch.cleanedUp = true;
-      if (!sql.multiRowUpdate) {
-        const statement = sql.guardedUpdate(change.id, patch, change.owner);
-        if (statement && (yield statement) !== 0 && patch.cleanedUp) change.folded = true;
-        continue;
-      }
       const keys = sql.keySet(patch);
       if (keys === 0) continue;
       // Changes share a statement when they set the same keys under the same fence; the fence
