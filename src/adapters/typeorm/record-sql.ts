@@ -29,7 +29,7 @@ interface Dialect {
    * column, unnested (PostgreSQL); 'union' as `INSERT ... VALUES` and guarded changes joined to
    * `SELECT ... UNION ALL SELECT ...` (MySQL and MariaDB, which share no multi-row VALUES form).
    */
-  updateMany: 'values' | 'arrays' | 'union';
+  manyRows: 'values' | 'arrays' | 'union';
   /** Whether an UPDATE can return the rows it changed (`RETURNING`). */
   returning: boolean;
   insertIgnore(table: string, columns: string, values: string): string;
@@ -37,13 +37,13 @@ interface Dialect {
 
 const QUESTION_MARK: Dialect['placeholder'] = () => '?';
 const SQLITE: Dialect = {
-  placeholder: QUESTION_MARK, updateMany: 'values', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
+  placeholder: QUESTION_MARK, manyRows: 'values', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING`,
 };
 const DIALECTS: Readonly<Record<DriverKind, Dialect>> = {
   'better-sqlite3': SQLITE,
   sqlite: SQLITE,
-  postgres: { placeholder: (i) => `$${i}`, updateMany: 'arrays', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
-  mysql: { placeholder: QUESTION_MARK, updateMany: 'union', returning: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
+  postgres: { placeholder: (i) => `$${i}`, manyRows: 'arrays', returning: true, insertIgnore: (t, c, v) => `INSERT INTO ${t} (${c}) VALUES ${v} ON CONFLICT DO NOTHING` },
+  mysql: { placeholder: QUESTION_MARK, manyRows: 'union', returning: false, insertIgnore: (t, c, v) => `INSERT IGNORE INTO ${t} (${c}) VALUES ${v}` },
 };
 
 /** A record's id with the change to write to it, and the owner that fences it (if any). */
@@ -184,7 +184,7 @@ export class RecordSql {
 
   /** Whether multi-row statements take their rows as one array per column (PostgreSQL). */
   get rowsAsArrays(): boolean {
-    return this.dialect.updateMany === 'arrays';
+    return this.dialect.manyRows === 'arrays';
   }
 
   /**
@@ -210,13 +210,11 @@ export class RecordSql {
   }
 
   /**
-   * The fence condition. `alias` prefixes the table's columns ('' or 't.'); `owner` is the SQL of
-   * the writer's owner; the status placeholders start after `before`.
+   * The fence condition. `alias` prefixes the table's columns ('' or 't.'); `owner` is the column
+   * of the writer's owner among the rows' values; the status placeholders start after `before`.
    */
   private fenceSql(fence: Fence, alias: string, owner: string, before: number): string {
     const first = this.dialect.placeholder(before + 1);
-    // The owner comes first in every fence: with positional '?' placeholders (MySQL, SQLite) the
-    // parameters bind in the order they appear.
     const active = this.statusBesideId(alias, `IN (${first}, ${this.dialect.placeholder(before + 2)})`);
     if (fence === 0) return active;
     const holder = `${alias}${this.col('owner').sql}`;
@@ -232,11 +230,12 @@ export class RecordSql {
    * leads to every unfinished record, a backlog of thousands: each claim or end write read them
    * all (about 20 times slower at a backlog of 10,000). SQLite's unary `+` and PostgreSQL's
    * `IS TRUE` keep the meaning and hide the column from the index, so the primary key is the
-   * only path; MySQL's statements pin a single id, which its optimiser always prefers.
+   * only path. MySQL and MariaDB estimate by diving into the index, so they see the backlog for
+   * what it is.
    */
   statusBesideId(alias: string, test: string): string {
     if (this.kind === 'postgres') return `(${alias}${this.status} ${test}) IS TRUE`;
-    return `${this.dialect.updateMany === 'values' ? '+' : ''}${alias}${this.status} ${test}`;
+    return `${this.dialect.manyRows === 'values' ? '+' : ''}${alias}${this.status} ${test}`;
   }
 
   /**
@@ -265,7 +264,7 @@ export class RecordSql {
     const lead = fence === 0 ? 1 : 2;
     const width = keys.length + lead;
     const sql = this.text(`updateMany:${fence}:${count}:${keys.join(',')}`, () => {
-      if (this.dialect.updateMany === 'union') return this.unionUpdate(keys, count, fence);
+      if (this.dialect.manyRows === 'union') return this.unionUpdate(keys, count, fence);
       const set = keys.map((key, i) => `${this.col(key).sql} = v.column${i + lead + 1}`).join(', ');
       return `UPDATE ${this.mapping.table} AS t SET ${set} FROM (VALUES ${this.valueRows(count, width)}) AS v ` +
         `WHERE t.${this.id} = v.column1 AND ${this.fenceSql(fence, 't.', 'v.column2', count * width)}`;
@@ -447,7 +446,7 @@ export class RecordSql {
 
   /**
    * `SELECT` of the ids (as text) of every PENDING or RUNNING record, its placeholders numbered
-   * from `first`: what a lock or index row is kept for.
+   * from `first`: the tasks whose locks are held.
    */
   activeIds(first: number): SqlStatement {
     return {
@@ -507,7 +506,7 @@ export class RecordSql {
   private constantsOfCreate(): { bound: MappedColumn[]; columns: MappedColumn[]; values: string } | null {
     // SQLite only, where the write path is measured against raw SQL: it takes any literal for any
     // column, while PostgreSQL refuses an integer literal for a boolean column.
-    if (this.dialect.updateMany !== 'values') return null;
+    if (this.dialect.manyRows !== 'values') return null;
     const status = this.col('status');
     const cleanedUp = this.mapping.columns.get('cleanedUp');
     const constants: [MappedColumn, unknown][] = [[status, this.mapping.toDbStatus.PENDING]];
